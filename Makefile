@@ -1,0 +1,56 @@
+# Retail AI Lab: the two commands are `make book` and `make test` (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := book
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+LOCK   := requirements/lock.txt
+ENV_STAMP    := $(VENV)/.installed
+VENDOR_STAMP := book/_static/vendor/.installed
+NBVAL_FLAGS  := --nbval --nbval-current-env --nbval-cell-timeout=900 \
+                --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+.PHONY: book test unit notebooks-test render-test env vendor bench notebooks lab clean
+
+## make book: install what is missing, then render the book (stored outputs) into _build/html
+book: $(ENV_STAMP) $(VENDOR_STAMP)
+	@echo "== building the book (Sphinx warnings are errors) =="
+	$(BIN)/jupyter-book build . --builder html -W --keep-going
+
+## make test: unit tests, then every notebook re-executed and compared (nbval), then the render check
+test: $(ENV_STAMP) $(VENDOR_STAMP)
+	@echo "== unit tests, notebooks (nbval) and render check =="
+	$(BIN)/python -m pytest tests notebooks $(NBVAL_FLAGS) $(PYTEST_ARGS)
+
+env: $(ENV_STAMP)
+vendor: $(VENDOR_STAMP)
+
+$(ENV_STAMP): pyproject.toml $(LOCK)
+	@echo "== creating $(VENV) with $(PYTHON) and installing from $(LOCK) =="
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet --constraint $(LOCK) --editable ".[book,test]"
+	touch $@
+
+$(VENDOR_STAMP): tools/vendor/package.json tools/vendor/package-lock.json tools/vendor_js.py
+	@echo "== vendoring mermaid and MathJax from the npm registry (the book renders offline) =="
+	npm ci --prefix tools/vendor --no-audit --no-fund --ignore-scripts --loglevel=error
+	$(PYTHON) tools/vendor_js.py
+	touch $@
+
+## make notebooks: re-execute every chapter in place from a fresh kernel (after changing one)
+notebooks: $(ENV_STAMP)
+	$(BIN)/python tools/execute_notebooks.py $(NB)
+
+## make bench: time and measure every notebook; writes book/_generated/benchmarks.md
+bench: $(ENV_STAMP)
+	$(BIN)/python tools/benchmark.py
+
+## make lab: open the notebooks in JupyterLab
+lab: $(ENV_STAMP)
+	$(BIN)/python -m pip install --quiet --constraint $(LOCK) "jupyterlab>=4"
+	$(BIN)/jupyter lab notebooks/
+
+clean:
+	rm -rf _build book/_static/vendor

@@ -1,0 +1,14 @@
+"""retail_lab: the tested package behind the book *AI Large Models in Smart Retail*.
+
+Sub-packages are organised by domain: ``datasets`` (real data), ``quality`` (data checks
+and cleaning), ``pipeline`` (the article's data-to-deployment flow), ``features``,
+``explore`` (descriptive statistics), ``background`` (model sizes), ``plotting`` (the
+book's one figure style), ``exercises`` (answer checkers) and ``repro`` (seeds and
+environment report).
+"""
+
+from .repro import environment_report, set_seed
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "environment_report", "set_seed"]

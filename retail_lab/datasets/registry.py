@@ -1,0 +1,162 @@
+"""The registry of real datasets the book uses: where each comes from and how to verify it.
+
+Each entry is a :class:`DatasetSpec`. The facts in ``fingerprints`` are checked every
+time a file is loaded, so a truncated, altered or wrong file is never used silently.
+The datasheets in ``datasets/*.md`` describe each dataset for readers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+__all__ = ["DatasetSpec", "REGISTRY", "get_spec"]
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Where a dataset lives upstream and which facts identify its content.
+
+    Parameters
+    ----------
+    name : str
+        Short registry key, e.g. ``"hillstrom"``.
+    filename : str
+        File name in the data directory.
+    url : str
+        Upstream address a reader's download fetches.
+    sha256 : str or None
+        SHA-256 of ``filename`` when the upstream bytes are the file itself; ``None`` when
+        the file is converted from another format (then only ``fingerprints`` are checked).
+    fingerprints : mapping
+        Content facts (row count, distinct counts, sums) checked after reading.
+    columns : tuple of str
+        Columns the file must have.
+    title, license, citation : str
+        For datasheets, the book's data page and error messages.
+    archive_member : str or None
+        For zipped upstreams: the member to extract (e.g. ``"Online Retail.xlsx"``).
+    """
+
+    name: str
+    filename: str
+    url: str
+    sha256: str | None
+    fingerprints: Mapping[str, float] = field(default_factory=dict)
+    columns: tuple[str, ...] = ()
+    title: str = ""
+    license: str = ""
+    citation: str = ""
+    archive_member: str | None = None
+
+
+ONLINE_RETAIL = DatasetSpec(
+    name="online_retail",
+    filename="online_retail.parquet",
+    url="https://archive.ics.uci.edu/static/public/352/online+retail.zip",
+    # The upstream is a zip holding an xlsx; the parquet is our conversion, so its bytes
+    # depend on the pyarrow version. Its content is verified instead (fingerprints).
+    sha256=None,
+    archive_member="Online Retail.xlsx",
+    fingerprints={
+        "rows": 541_909,
+        "distinct InvoiceNo": 25_900,
+        "distinct StockCode": 4_070,
+        "distinct CustomerID": 4_372,
+        "distinct Country": 38,
+        "sum Quantity": 5_176_450,
+        "sum Quantity*UnitPrice": 9_747_747.934,
+        "missing Description": 1_454,
+        "missing CustomerID": 135_080,
+    },
+    columns=(
+        "InvoiceNo",
+        "StockCode",
+        "Description",
+        "Quantity",
+        "InvoiceDate",
+        "UnitPrice",
+        "CustomerID",
+        "Country",
+    ),
+    title="UCI Online Retail (id 352)",
+    license="CC BY 4.0",
+    citation=(
+        "Chen, D., Sain, S. L., & Guo, K. (2012). Data mining for the online retail industry: "
+        "A case study of RFM model-based customer segmentation using data mining. "
+        "Journal of Database Marketing & Customer Strategy Management, 19(3), 197-208."
+    ),
+)
+
+HILLSTROM = DatasetSpec(
+    name="hillstrom",
+    filename="Kevin_Hillstrom_MineThatData_E-MailAnalytics_DataMiningChallenge_2008.03.20.csv",
+    url=(
+        "http://www.minethatdata.com/"
+        "Kevin_Hillstrom_MineThatData_E-MailAnalytics_DataMiningChallenge_2008.03.20.csv"
+    ),
+    sha256="0e5893329d8b93cefecc571777672028290ab69865718020c78c7284f291aece",
+    fingerprints={
+        "rows": 64_000,
+        "segment Womens E-Mail": 21_387,
+        "segment Mens E-Mail": 21_307,
+        "segment No E-Mail": 21_306,
+    },
+    columns=(
+        "recency",
+        "history_segment",
+        "history",
+        "mens",
+        "womens",
+        "zip_code",
+        "newbie",
+        "channel",
+        "segment",
+        "visit",
+        "conversion",
+        "spend",
+    ),
+    title="Hillstrom MineThatData e-mail analytics challenge (2008)",
+    license="Published for a public challenge; no formal license: download, do not redistribute",
+    citation=(
+        "Hillstrom, K. (2008). The MineThatData E-Mail Analytics and Data Mining Challenge. "
+        "MineThatData blog, March 2008."
+    ),
+)
+
+BITEXT = DatasetSpec(
+    name="bitext_support",
+    filename="Bitext_Sample_Customer_Support_Training_Dataset.csv",
+    url=(
+        "https://raw.githubusercontent.com/bitext/customer-support-llm-chatbot-training-dataset/"
+        "8b6ca3d9559a4a9abab94f7978fae67019215a82/data/train/"
+        "Bitext_Sample_Customer_Support_Training_Dataset.csv"
+    ),
+    sha256="079b0cec48d34c319c9877b6d178390bf7187a7f7a604958e0ed5a096bba5af6",
+    fingerprints={"rows": 4_514, "distinct intent": 27, "distinct category": 11},
+    columns=("instruction", "intent", "category", "response"),
+    title="Bitext customer-support sample (27 intents)",
+    license="CDLA-Sharing-1.0",
+    citation=(
+        "Bitext Innovations (2023). Bitext Sample Customer Support Training Dataset. "
+        "CDLA-Sharing-1.0."
+    ),
+)
+
+REGISTRY: dict[str, DatasetSpec] = {s.name: s for s in (ONLINE_RETAIL, HILLSTROM, BITEXT)}
+
+
+def get_spec(name: str) -> DatasetSpec:
+    """Return the registry entry for ``name``.
+
+    Raises
+    ------
+    KeyError
+        If ``name`` is not a registered dataset; the message lists the valid names.
+    """
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise KeyError(
+            f"unknown dataset {name!r}; registered datasets are: {', '.join(sorted(REGISTRY))}"
+        ) from None

@@ -1,0 +1,232 @@
+"""The book's one figure style, and the plots chapters share.
+
+Every function returns the matplotlib Axes (or Figure) it drew on, labels axes with units
+and takes a ``title`` that should state the finding.
+"""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "PALETTE",
+    "use_style",
+    "monthly_revenue_plot",
+    "basket_size_plot",
+    "long_tail_plot",
+    "countries_plot",
+    "cancellations_plot",
+    "model_sizes_plot",
+    "quality_report_plot",
+    "architecture_figure",
+]
+
+#: Okabe-Ito colours: distinguishable with colour-vision deficiency and in greyscale print.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+
+
+def use_style() -> None:
+    """Apply the book's style: readable fonts, light grid, small PNGs (dpi 90).
+
+    Also widens pandas' text columns so tables of reasons and summaries are not cut.
+    """
+    pd.set_option("display.max_colwidth", 140)
+    pd.set_option("display.width", 140)
+    mpl.rcParams.update(
+        {
+            "figure.figsize": (7.0, 3.6),
+            "figure.dpi": 90,
+            "savefig.dpi": 90,
+            "figure.autolayout": True,
+            "font.size": 10,
+            "axes.titlesize": 11,
+            "axes.titleweight": "bold",
+            "axes.labelsize": 10,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.prop_cycle": mpl.cycler(color=PALETTE),
+            "legend.frameon": False,
+            "image.cmap": "viridis",
+            "svg.hashsalt": "retail_lab",
+        }
+    )
+
+
+def _ax(ax):
+    if ax is None:
+        _, ax = plt.subplots()
+    return ax
+
+
+def _gbp(x, _pos=None):
+    if abs(x) >= 1e6:
+        return f"£{x / 1e6:.1f}M"
+    if abs(x) >= 1e3:
+        return f"£{x / 1e3:.0f}k"
+    return f"£{x:.0f}"
+
+
+def monthly_revenue_plot(monthly: pd.DataFrame, title: str = "Revenue by month", ax=None):
+    """Bars of monthly revenue; partial months hatched. Input: :func:`explore.monthly_revenue`."""
+    ax = _ax(ax)
+    x = np.arange(len(monthly))
+    bars = ax.bar(x, monthly["revenue"], color=PALETTE[0])
+    for b, partial in zip(bars, monthly["partial"]):
+        if partial:
+            b.set_hatch("//")
+            b.set_facecolor("white")
+            b.set_edgecolor(PALETTE[0])
+    labels = [m.strftime("%b\n%Y") if m.month in (1, 12) or i == 0 else m.strftime("%b")
+              for i, m in enumerate(monthly.index)]
+    ax.set_xticks(x, labels)
+    ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(_gbp))
+    ax.set_xlabel("month (hatched: month only partly covered by the data)")
+    ax.set_ylabel("revenue (GBP)")
+    ax.set_title(title)
+    return ax
+
+
+def basket_size_plot(sizes: pd.Series, title: str = "Basket sizes", ax=None, clip: int = 100):
+    """Histogram of lines per invoice (log count axis); values above ``clip`` pooled."""
+    ax = _ax(ax)
+    s = np.minimum(np.asarray(sizes), clip)
+    ax.hist(s, bins=np.arange(0.5, clip + 1.5, 1), color=PALETTE[0])
+    ax.set_yscale("log")
+    ax.axvline(np.median(sizes), color=PALETTE[3], ls="--", label=f"median = {np.median(sizes):.0f}")
+    ax.set_xlabel(f"order lines per invoice (last bar: {clip} or more)")
+    ax.set_ylabel("invoices (log scale)")
+    ax.legend()
+    ax.set_title(title)
+    return ax
+
+
+def long_tail_plot(pop: pd.DataFrame, title: str = "Item popularity", axes=None):
+    """Two panels: units by popularity rank (log-log) and the cumulative share curve."""
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(8.5, 3.4))
+    a, b = axes
+    a.loglog(pop["rank"], pop["units"].clip(lower=1), color=PALETTE[0])
+    a.set_xlabel("product rank by units sold (log)")
+    a.set_ylabel("units sold (log)")
+    a.set_title("Units by rank")
+    b.plot(pop["cum_product_share"] * 100, pop["cum_share"] * 100, color=PALETTE[0])
+    b.plot([0, 100], [0, 100], color="grey", ls=":", label="all products equal")
+    b.set_xlabel("top products (% of catalogue)")
+    b.set_ylabel("cumulative units (%)")
+    b.legend(loc="lower right")
+    b.set_title("Cumulative share")
+    a.figure.suptitle(title, fontweight="bold")
+    return axes
+
+
+def countries_plot(countries: pd.DataFrame, top: int = 10, title: str = "Customers by country", ax=None):
+    """Horizontal bars of customers for the ``top`` countries (rest pooled as 'Other')."""
+    ax = _ax(ax)
+    c = countries["customers"]
+    head = c.iloc[:top]
+    rest = int(c.iloc[top:].sum())
+    vals = pd.concat([head, pd.Series({f"Other ({len(c) - top} countries)": rest})]) if rest else head
+    ax.barh(np.arange(len(vals))[::-1], vals.to_numpy(), color=PALETTE[0])
+    ax.set_yticks(np.arange(len(vals))[::-1], [str(i) for i in vals.index])
+    ax.set_xscale("log")
+    ax.set_xlabel("distinct customers (log scale)")
+    ax.set_title(title)
+    return ax
+
+
+def cancellations_plot(canc: pd.DataFrame, title: str = "Cancellations by month", ax=None):
+    """Share of order lines that are cancellations, per month (percent)."""
+    ax = _ax(ax)
+    ax.plot(canc.index, canc["line_share"] * 100, marker="o", color=PALETTE[3])
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("month")
+    ax.set_ylabel("cancelled lines (% of lines)")
+    ax.set_title(title)
+    return ax
+
+
+def model_sizes_plot(sizes: pd.DataFrame, title: str = "Model sizes", ax=None):
+    """Parameters (log scale) by year, one colour per family, each point labelled."""
+    ax = _ax(ax)
+    fams = list(dict.fromkeys(sizes["family"]))
+    for i, fam in enumerate(fams):
+        d = sizes[sizes["family"] == fam]
+        ax.scatter(d["year"], d["parameters"], s=40, color=PALETTE[i % len(PALETTE)], label=fam, zorder=3)
+        for r in d.itertuples():
+            ax.annotate(r.model, (r.year, r.parameters), textcoords="offset points",
+                        xytext=(5, -3), fontsize=8)
+    ax.set_yscale("log")
+    ax.set_xlabel("year published")
+    ax.set_ylabel("parameters (log scale)")
+    ax.set_xlim(sizes["year"].min() - 1, sizes["year"].max() + 4)
+    ax.legend(loc="upper left")
+    ax.set_title(title)
+    return ax
+
+
+def quality_report_plot(table: pd.DataFrame, title: str = "Rows failing each quality rule", ax=None):
+    """Bars of rows failing each rule (log scale) with the rows each rule removed first."""
+    ax = _ax(ax)
+    t = table.iloc[::-1]
+    y = np.arange(len(t))
+    ax.barh(y + 0.2, t["n_failing"].clip(lower=0.5), height=0.4, color=PALETTE[0], label="rows failing the rule")
+    ax.barh(y - 0.2, t["n_removed"].clip(lower=0.5), height=0.4, color=PALETTE[1],
+            label="rows removed (first failing rule)")
+    ax.set_yticks(y, t["rule"])
+    ax.set_xscale("log")
+    ax.set_xlim(left=0.8)
+    ax.set_xlabel("rows (log scale; 0 shown as no bar)")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title(title)
+    return ax
+
+
+def architecture_figure(title: str = "Large models in a retail business: data, models, applications"):
+    """The book's own architecture diagram (the article's image link is broken).
+
+    Four layers from bottom to top: data sources, the data platform (quality gate,
+    features), models (recommenders, forecasters, language models), applications (the
+    article's four cases), with the feedback loop back to the data.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, ax = plt.subplots(figsize=(8.5, 5.0))
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 100)
+    ax.axis("off")
+    layers = [
+        ("Data sources", ["transactions\n(POS, web)", "customer\nprofiles", "product\ncatalogue",
+                          "support\nchats", "campaign\nlogs"], PALETTE[5]),
+        ("Data platform", ["collect &\nprocess", "quality\ngate", "feature\nstore"], PALETTE[2]),
+        ("Models", ["recommenders\n(MF, two-tower,\nSASRec)", "demand\nforecasters",
+                    "uplift\nmodels", "language\nmodels (intents,\nanswers)"], PALETTE[0]),
+        ("Applications", ["product\nrecommendation", "personalised\nmarketing",
+                          "inventory\nmanagement", "customer\nservice"], PALETTE[1]),
+    ]
+    ys = [8, 32, 56, 80]
+    for (name, boxes, colour), y in zip(layers, ys):
+        ax.text(1, y + 6, name, fontsize=10, fontweight="bold", va="center")
+        n = len(boxes)
+        width = 76 / n
+        for i, label in enumerate(boxes):
+            x = 20 + i * width
+            ax.add_patch(mpl.patches.FancyBboxPatch(
+                (x + 0.8, y), width - 1.6, 12, boxstyle="round,pad=0.4",
+                facecolor=colour, alpha=0.25, edgecolor=colour))
+            ax.text(x + width / 2, y + 6, label, ha="center", va="center", fontsize=8)
+    for y0, y1 in zip(ys[:-1], ys[1:]):
+        ax.annotate("", xy=(58, y1 - 0.8), xytext=(58, y0 + 12.8),
+                    arrowprops=dict(arrowstyle="->", color="black"))
+    ax.annotate("", xy=(98.5, ys[0] + 6), xytext=(98.5, ys[-1] + 6),
+                arrowprops=dict(arrowstyle="->", color=PALETTE[3], connectionstyle="arc3,rad=0"))
+    ax.text(99.5, 50, "feedback: outcomes become new data", rotation=270, va="center",
+            fontsize=8, color=PALETTE[3])
+    ax.set_title(title)
+    return fig

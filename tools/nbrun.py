@@ -1,0 +1,43 @@
+"""Execute one notebook from a fresh kernel (shared by execute_notebooks.py and benchmark.py).
+
+Usage: python tools/nbrun.py NOTEBOOK [--inplace]
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT_S = 900
+
+
+def execute(path: Path, inplace: bool) -> float:
+    """Run every cell of ``path`` top to bottom in a new kernel; return seconds taken."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=TIMEOUT_S,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        allow_errors=False,  # cells tagged raises-exception are allowed to fail
+    )
+    t0 = time.perf_counter()
+    client.execute()
+    seconds = time.perf_counter() - t0
+    if inplace:
+        nbformat.write(nb, path)
+    return seconds
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    print(f"{execute(Path(sys.argv[1]).resolve(), '--inplace' in sys.argv):.2f}")
