@@ -20,6 +20,7 @@ book: $(ENV_STAMP) $(VENDOR_STAMP)
 
 ## make test: unit tests, then every notebook re-executed and compared (nbval), then the render check
 test: $(ENV_STAMP) $(VENDOR_STAMP)
+	@bash tools/ensure_chromium.sh
 	@echo "== unit tests, notebooks (nbval) and render check =="
 	$(BIN)/python -m pytest tests notebooks $(NBVAL_FLAGS) $(PYTEST_ARGS)
 

@@ -148,11 +148,19 @@ def match_cancellations(df: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(
             columns=["cancel_index", "original_index", "CustomerID", "StockCode", "Quantity"]
         )
-    m = c.merge(p, on=["CustomerID", "StockCode", "units"], suffixes=("_c", "_p"))
-    m = m[m["date_p"] <= m["date_c"]]
-    # most recent original for each cancellation, then each original used once
-    m = m.sort_values(["date_c", "row_c", "date_p", "row_p"], ascending=[True, True, False, False])
-    m = m.drop_duplicates("row_c", keep="first").drop_duplicates("row_p", keep="first")
+    cand = c.merge(p, on=["CustomerID", "StockCode", "units"], suffixes=("_c", "_p"))
+    cand = cand[cand["date_p"] <= cand["date_c"]]
+    cand = cand.sort_values(["date_c", "row_c", "date_p", "row_p"],
+                            ascending=[True, True, False, False])
+    # Greedy rounds: each open cancellation takes its most recent unused original; an
+    # original claimed twice goes to the earlier cancellation, the loser tries again.
+    matched = []
+    while not cand.empty:
+        m = cand.drop_duplicates("row_c", keep="first").drop_duplicates("row_p", keep="first")
+        matched.append(m)
+        cand = cand[~cand["row_c"].isin(m["row_c"]) & ~cand["row_p"].isin(m["row_p"])]
+    m = pd.concat(matched) if matched else cand
+    m = m.sort_values(["date_c", "row_c"])
     idx = df.index.to_numpy()
     return pd.DataFrame(
         {

@@ -1,0 +1,79 @@
+"""Exercise checkers (right and wrong answers) and the seeding helper."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from retail_lab import environment_report, set_seed
+from retail_lab.exercises import QUESTIONS, check, questions
+
+
+def test_no_answer_and_unknown():
+    r = check("ch01", "q2", None)
+    assert r.correct is None and "replace None" in repr(r)
+    with pytest.raises(KeyError, match="ch01 has: q1, q2, q3"):
+        check("ch01", "q9", 1)
+
+
+def test_int_question_right_and_wrong():
+    assert check("ch01", "q2", 354_823_168)
+    wrong = check("ch01", "q2", 355_000_000)
+    assert not wrong and "too high" in repr(wrong)
+    assert "354823168" not in repr(wrong) and "354,823,168" not in repr(wrong)
+    assert not check("ch01", "q2", "lots")
+    assert not check("ch01", "q2", 354_823_168.5)
+
+
+def test_every_chapter_has_three_questions():
+    for ch in ("ch01", "ch02"):
+        assert len(questions(ch)) >= 3
+    assert all(q.hint for q in QUESTIONS.values())
+
+
+@pytest.mark.realdata
+def test_data_questions_right_and_wrong(real_data, monkeypatch):
+    monkeypatch.setenv("RETAIL_LAB_DATA", str(real_data))
+    from retail_lab.exercises import QUESTIONS
+
+    for key, q in QUESTIONS.items():
+        truth = q.expected()
+        assert check(*key, truth), key
+        if q.kind == "bool":
+            assert not check(*key, not truth)
+        elif q.kind == "int":
+            assert not check(*key, truth + 1)
+        else:
+            assert not check(*key, truth * 1.2)
+            pct = check(*key, truth * 100)
+            assert not pct and "percentage" in repr(pct)
+
+
+def test_set_seed_reproducible_and_validated():
+    set_seed(5, keras=False)
+    a = (random.random(), np.random.rand())
+    set_seed(5, keras=False)
+    assert (random.random(), np.random.rand()) == a
+    with pytest.raises(TypeError):
+        set_seed(1.5)
+    with pytest.raises(ValueError):
+        set_seed(-1)
+
+
+def test_set_seed_keras_is_deterministic():
+    set_seed(3)
+    import keras
+
+    x1 = keras.random.normal((3,), seed=None)
+    set_seed(3)
+    x2 = keras.random.normal((3,), seed=None)
+    np.testing.assert_array_equal(np.asarray(x1), np.asarray(x2))
+
+
+def test_environment_report():
+    rep = environment_report()
+    assert rep["python"].count(".") == 2
+    assert rep["numpy"] == np.__version__
+    assert environment_report(("surely-not-installed-pkg",))["surely-not-installed-pkg"] == "not installed"

@@ -1,0 +1,93 @@
+"""Static checks of the committed chapters: the conventions nbval cannot see."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+IDS = [p.name for p in NOTEBOOKS]
+
+
+def load(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def cells(nb, kind):
+    return [c for c in nb["cells"] if c["cell_type"] == kind]
+
+
+def src(cell):
+    return "".join(cell["source"])
+
+
+def test_chapters_exist_and_are_in_the_toc():
+    toc = (ROOT / "_toc.yml").read_text()
+    assert len(NOTEBOOKS) >= 2
+    for p in NOTEBOOKS:
+        assert f"notebooks/{p.stem}" in toc, f"{p.name} is not in _toc.yml"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_title_has_section_number_and_chinese(path):
+    first = src(cells(load(path), "markdown")[0]).splitlines()[0]
+    number = str(int(path.name[:2]))
+    assert re.match(rf"^# {number}(\.\d+)? .+ \(.*[\u4e00-\u9fff].*\)$", first), first
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_executed_in_order_without_stderr_errors_or_paths(path):
+    nb = load(path)
+    code = [c for c in cells(nb, "code") if src(c).strip()]
+    counts = [c["execution_count"] for c in code]
+    assert None not in counts, "every code cell must be executed"
+    assert counts == sorted(counts) and counts[0] == 1, "run from a fresh kernel, top to bottom"
+    for c in code:
+        tags = c.get("metadata", {}).get("tags", [])
+        for o in c["outputs"]:
+            assert not (o["output_type"] == "stream" and o["name"] == "stderr"), src(c)[:80]
+            if o["output_type"] == "error":
+                assert "raises-exception" in tags, src(c)[:80]
+            text = json.dumps(o.get("text", "")) + json.dumps(o.get("data", {}).get("text/plain", ""))
+            assert not re.search(r"/(work|tmp|root|home)/", text), "machine path in output"
+            assert "\\r" not in text.replace("\\r\\n", "") and "\\b" not in text, "progress bar"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_seeded_first_and_every_glue_reference_defined(path):
+    nb = load(path)
+    code = [src(c) for c in cells(nb, "code")]
+    assert "set_seed(" in code[0], "the setup cell must seed everything first"
+    defined = set(re.findall(r"glue\(\s*[\"']([A-Za-z0-9_]+)[\"']", "\n".join(code)))
+    used = set()
+    for c in cells(nb, "markdown"):
+        used |= set(re.findall(r"\{glue(?::text|:md|)?\}`([A-Za-z0-9_]+)", src(c)))
+    assert used - defined == set(), "glue references without a glue() call"
+    assert used, "numbers in the prose must come from glue"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_three_exercises_with_hidden_solutions(path):
+    md = "\n".join(src(c) for c in cells(load(path), "markdown"))
+    exercises = re.findall(r"```\{exercise\}", md)
+    solutions = re.findall(r"```\{solution\}[^\n]*\n:class: dropdown", md)
+    assert len(exercises) >= 3 and len(solutions) == len(exercises)
+    for heading in ("What you will learn", "What the article says", "## Verdict on the article",
+                    "## Summary", "## Exercises"):
+        assert heading in md, heading
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_is_small(path):
+    assert path.stat().st_size < 2 * 2**20
+
+
+def test_benchmark_table_lists_every_chapter():
+    table = (ROOT / "book" / "_generated" / "benchmarks.md").read_text()
+    for p in NOTEBOOKS:
+        assert f"`{p.name}`" in table, f"{p.name} missing: run `make bench`"
+    assert "| NO |" not in table, "a chapter is over its time or memory budget"
