@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import math
+
+import numpy as np
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -108,6 +110,80 @@ def _customers_before_cutoff() -> int:
     return len(customer_features(_clean_retail().clean, "2011-03-01"))
 
 
+def _ch03_datasets():
+    from .features import repurchase_dataset
+
+    tx = _clean_retail().clean
+    return repurchase_dataset(tx, "2011-05-01"), repurchase_dataset(tx, "2011-08-01")
+
+
+def _ch03_params() -> int:
+    from .nn import MLP
+
+    return MLP((7, 32, 16, 1), ("relu", "relu", "sigmoid")).n_params()
+
+
+def _ch03_base_rate() -> float:
+    (_, y), _ = _ch03_datasets()
+    return float(y.mean())
+
+
+def _ch03_lr_auc() -> float:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.preprocessing import StandardScaler
+
+    (X, y), (Xt, yt) = _ch03_datasets()
+    sc = StandardScaler().fit(X)
+    lr = LogisticRegression(max_iter=1000).fit(sc.transform(X), y)
+    return float(roc_auc_score(yt, lr.predict_proba(sc.transform(Xt))[:, 1]))
+
+
+def _sigmoid_slope_at_0() -> float:
+    from .nn import ACTIVATIONS
+
+    return float(ACTIVATIONS["sigmoid"][1](np.zeros(1))[0])
+
+
+def _conv_output_length() -> int:
+    from .nn import conv1d
+
+    return len(conv1d(np.zeros(100), np.zeros(7)))
+
+
+def _strongest_lag() -> int:
+    from .explore import daily_units
+    from .nn import least_squares_filter
+
+    s = daily_units(_clean_retail().clean)
+    kernel, _ = least_squares_filter(((s - s.mean()) / s.std()).to_numpy(), 14)
+    return int(14 - np.argmax(kernel))
+
+
+def _article_cf() -> float:
+    from .recsys.cf import article_score
+
+    return article_score(4.0, 3.5, [0.8], [1])
+
+
+def _rec_split():
+    from .recsys import temporal_split
+
+    return temporal_split(_clean_retail().clean, "2011-09-01")
+
+
+def _new_protocol_users() -> int:
+    return len(_rec_split().protocol("new")[0])
+
+
+def _popularity_hr10() -> float:
+    from .recsys import Popularity, evaluate
+
+    split = _rec_split()
+    per_user, _ = evaluate(Popularity().fit(split.X), split, "all")
+    return float(per_user["HR@10"].mean())
+
+
 QUESTIONS: dict[tuple[str, str], Question] = {
     (q.chapter, q.qid): q
     for q in (
@@ -132,6 +208,35 @@ QUESTIONS: dict[tuple[str, str], Question] = {
                  _customers_before_cutoff, "int", 0.0,
                  "customer_features(clean, cutoff) has one row per customer; only purchases "
                  "strictly before the cutoff count."),
+        Question("ch03", "q1", "Parameters of a 7-32-16-1 fully connected network.",
+                 _ch03_params, "int", 0.0,
+                 "Each layer has n_in * n_out weights plus n_out biases."),
+        Question("ch03", "q2", "Share of training customers (cutoff 2011-05-01) who buy again "
+                 "within 90 days (0-1).", _ch03_base_rate, "float", 0.005,
+                 "Use repurchase_dataset(clean, '2011-05-01') and average the labels."),
+        Question("ch03", "q3", "Test AUC of the logistic-regression baseline.",
+                 _ch03_lr_auc, "float", 0.01,
+                 "Standardise with the training set's scaler, fit LogisticRegression, score the "
+                 "2011-08-01 customers."),
+        Question("ch04", "q1", "The slope of the sigmoid at z = 0.",
+                 _sigmoid_slope_at_0, "float", 1e-9,
+                 "Use sigma'(z) = sigma(z) (1 - sigma(z))."),
+        Question("ch04", "q2", "Outputs of a 'valid' 1-D convolution of a length-100 series "
+                 "with a length-7 kernel.", _conv_output_length, "int", 0.0,
+                 "The kernel must fit entirely inside the series at every position."),
+        Question("ch04", "q3", "The lag (days) with the largest weight in the least-squares "
+                 "14-day filter on daily units.", _strongest_lag, "int", 0.0,
+                 "Column j of the window is lag 14 - j; find the largest kernel weight."),
+        Question("ch05", "q1", "The value of the article's CF formula for its own inputs.",
+                 _article_cf, "float", 1e-9,
+                 "Add the user mean, the item mean and the similarity-weighted behaviour."),
+        Question("ch05", "q2", "Users evaluated in the new-items protocol.",
+                 _new_protocol_users, "int", 0.0,
+                 "Users with at least one test purchase of an item they had not bought before "
+                 "the cutoff (and that exists in the training catalogue)."),
+        Question("ch05", "q3", "HR@10 of the popularity baseline in the all-purchases protocol.",
+                 _popularity_hr10, "float", 0.01,
+                 "Fit Popularity on split.X and average the per-user HR@10 from evaluate()."),
     )
 }
 
@@ -164,10 +269,10 @@ def _compare(q: Question, answer: Any, truth: Any) -> tuple[bool, str]:
     ok = math.isclose(value, float(truth), rel_tol=q.rel_tol, abs_tol=1e-12)
     if ok:
         return True, ""
-    if 1 < value <= 100 and math.isclose(value / 100, float(truth), rel_tol=q.rel_tol):
+    if 0 < truth < 1 and 1 < value <= 100 and math.isclose(value / 100, float(truth), rel_tol=q.rel_tol):
         return False, "that looks like a percentage; give a fraction between 0 and 1."
     direction = "too high" if value > truth else "too low"
-    return False, f"{direction} (tolerance {q.rel_tol:.1%}). {q.hint}"
+    return False, f"{direction} (relative tolerance {q.rel_tol:g}). {q.hint}"
 
 
 def check(chapter: str, qid: str, answer: Any) -> CheckResult:

@@ -14,6 +14,7 @@ __all__ = [
     "top_share",
     "customers_by_country",
     "cancellations_by_month",
+    "daily_units",
 ]
 
 
@@ -169,3 +170,26 @@ def cancellations_by_month(raw: pd.DataFrame) -> pd.DataFrame:
     out.index = out.index.to_timestamp()
     out.index.name = "month"
     return out
+
+
+def daily_units(tx: pd.DataFrame, stock_code: str | None = None) -> pd.Series:
+    """Units sold per calendar day, days without sales filled with 0.
+
+    Parameters
+    ----------
+    tx : DataFrame
+        Purchase lines with StockCode, Quantity, InvoiceDate (datetime64).
+    stock_code : str, optional
+        One product; default all products together.
+
+    Returns
+    -------
+    Series, index: every calendar day from the first to the last sale (DatetimeIndex)
+    """
+    _need(tx, ("StockCode", "Quantity", "InvoiceDate"))
+    t = tx if stock_code is None else tx[tx["StockCode"] == stock_code]
+    if t.empty:
+        raise ValueError(f"no sales for StockCode {stock_code!r}")
+    s = t.groupby(t["InvoiceDate"].dt.normalize())["Quantity"].sum()
+    full = pd.date_range(s.index.min(), s.index.max(), freq="D")
+    return s.reindex(full, fill_value=0).rename("units").rename_axis("day")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["FEATURE_COLUMNS", "line_revenue", "customer_features", "repurchase_labels"]
+__all__ = ["FEATURE_COLUMNS", "line_revenue", "customer_features", "repurchase_labels",
+           "repurchase_dataset"]
 
 FEATURE_COLUMNS = (
     "recency_days",
@@ -129,3 +130,39 @@ def repurchase_labels(
     y = pd.Series(np.fromiter((c in buyers for c in customers), dtype=bool, count=len(customers)),
                   index=customers, name="repurchase")
     return y.astype("int8")
+
+
+def repurchase_dataset(tx: pd.DataFrame, cutoff: str | pd.Timestamp, horizon_days: int = 90,
+                       log: bool = True) -> tuple[pd.DataFrame, pd.Series]:
+    """Features before ``cutoff`` and repurchase labels after it, for every active customer.
+
+    Parameters
+    ----------
+    tx : DataFrame
+        Clean purchase lines (see :func:`customer_features`).
+    cutoff : str or Timestamp
+    horizon_days : int, default 90
+    log : bool, default True
+        Apply ``log1p`` to the (non-negative, heavy-tailed) features.
+
+    Returns
+    -------
+    X : DataFrame, shape (n_customers, 7), index CustomerID
+    y : Series of int8, shape (n_customers,)
+
+    Raises
+    ------
+    ValueError
+        If the label window runs past the end of the data (labels would be wrong).
+    """
+    end = pd.Timestamp(cutoff) + pd.Timedelta(days=horizon_days)
+    if tx["InvoiceDate"].max() < end - pd.Timedelta(days=1):
+        raise ValueError(
+            f"the label window ends {end:%Y-%m-%d}, after the data end "
+            f"({tx['InvoiceDate'].max():%Y-%m-%d}); choose an earlier cutoff or shorter horizon"
+        )
+    X = customer_features(tx, cutoff)
+    y = repurchase_labels(tx, X.index, cutoff, horizon_days)
+    if log:
+        X = np.log1p(X.clip(lower=0))
+    return X, y

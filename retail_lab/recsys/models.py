@@ -1,0 +1,90 @@
+"""Top-N recommenders for implicit feedback (purchases), scikit-learn style.
+
+Every model: ``fit(X)`` on a user-item matrix returns self; ``score(rows)`` gives a dense
+(n_rows, n_items) array; ``recommend(rows, k, exclude_seen)`` ranks the full catalogue.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["Recommender", "Popularity", "ItemKNN", "top_k"]
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k largest scores per row, best first; ties broken by lower index."""
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    k = min(k, scores.shape[1])
+    return np.argsort(-scores, axis=1, kind="stable")[:, :k]
+
+
+class Recommender:
+    """Base class: subclasses implement ``fit`` and ``score``."""
+
+    X_: sp.csr_matrix
+
+    def _check_fitted(self):
+        if not hasattr(self, "X_"):
+            raise RuntimeError(f"{type(self).__name__} is not fitted; call fit(X) first")
+
+    def recommend(self, rows, k: int = 10, exclude_seen: bool = False) -> np.ndarray:
+        """Top-k item indices for the users in ``rows``, shape (len(rows), k)."""
+        self._check_fitted()
+        rows = np.asarray(rows, dtype=int)
+        s = self.score(rows).astype(float)
+        if exclude_seen:
+            seen = self.X_[rows]
+            s[seen.nonzero()] = -np.inf
+        return top_k(s, k)
+
+
+class Popularity(Recommender):
+    """Rank items by how many distinct users bought them in training (same list for all)."""
+
+    def fit(self, X) -> "Popularity":
+        self.X_ = sp.csr_matrix(X)
+        self.counts_ = np.asarray((self.X_ > 0).sum(axis=0)).ravel().astype(float)
+        return self
+
+    def score(self, rows) -> np.ndarray:
+        self._check_fitted()
+        return np.tile(self.counts_, (len(np.atleast_1d(rows)), 1))
+
+
+class ItemKNN(Recommender):
+    """Item-item collaborative filtering with cosine similarity on binary purchases.
+
+    ``s_ij = |U_i & U_j| / sqrt(|U_i| |U_j|)`` (U_i: buyers of item i); a user's score for
+    item i is ``sum_j s_ij x_uj`` over the ``n_neighbors`` most similar items j of i.
+
+    Parameters
+    ----------
+    n_neighbors : int or None, default None
+        Keep only each item's most similar items (None: all).
+    """
+
+    def __init__(self, n_neighbors: int | None = None):
+        self.n_neighbors = n_neighbors
+
+    def fit(self, X) -> "ItemKNN":
+        X = sp.csr_matrix(X, dtype=np.float32)
+        X.data[:] = 1.0
+        self.X_ = X
+        norms = np.sqrt(np.asarray(X.sum(axis=0)).ravel())
+        norms[norms == 0] = 1.0
+        co = (X.T @ X).toarray()
+        S = co / norms[:, None] / norms[None, :]
+        np.fill_diagonal(S, 0.0)
+        if self.n_neighbors is not None and self.n_neighbors < S.shape[0]:
+            k = self.n_neighbors
+            # keep the k largest similarities in each column i (neighbours j of item i)
+            drop = np.argsort(-S, axis=0, kind="stable")[k:, :]
+            np.put_along_axis(S, drop, 0.0, axis=0)
+        self.similarity_ = S.astype(np.float32)
+        return self
+
+    def score(self, rows) -> np.ndarray:
+        self._check_fitted()
+        return np.asarray(self.X_[np.asarray(rows, dtype=int)] @ self.similarity_)
