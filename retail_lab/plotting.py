@@ -22,6 +22,12 @@ __all__ = [
     "model_sizes_plot",
     "quality_report_plot",
     "architecture_figure",
+    "loss_curves_plot",
+    "scaling_plot",
+    "learning_curve_plot",
+    "importance_plot",
+    "filter_weights_plot",
+    "metric_ci_plot",
 ]
 
 #: Okabe-Ito colours: distinguishable with colour-vision deficiency and in greyscale print.
@@ -230,3 +236,124 @@ def architecture_figure(title: str = "Large models in a retail business: data, m
             fontsize=8, color=PALETTE[3])
     ax.set_title(title)
     return fig
+
+
+def loss_curves_plot(histories: dict, title: str = "Training curves", axes=None, ylabel="cross-entropy loss"):
+    """One panel per run: training and validation loss by epoch.
+
+    Parameters
+    ----------
+    histories : dict of name -> dict with "loss" and optionally "val_loss" lists
+    """
+    n = len(histories)
+    if axes is None:
+        _, axes = plt.subplots(1, n, figsize=(2.6 * n + 1, 3.2), sharey=True, squeeze=False)
+        axes = axes[0]
+    for ax, (name, h) in zip(axes, histories.items()):
+        ep = np.arange(1, len(h["loss"]) + 1)
+        ax.plot(ep, h["loss"], color=PALETTE[0], label="train")
+        if h.get("val_loss"):
+            ax.plot(ep, h["val_loss"], color=PALETTE[1], ls="--", label="validation")
+        ax.set_title(name)
+        ax.set_xlabel("epoch")
+    axes[0].set_ylabel(ylabel)
+    axes[0].legend()
+    axes[0].figure.suptitle(title, fontweight="bold")
+    return axes
+
+
+def scaling_plot(df: pd.DataFrame, title: str = "Cost and quality as the network grows", axes=None):
+    """Training seconds and test AUC against parameters, one line per depth.
+
+    Input: :func:`retail_lab.evaluation.scaling_study`.
+    """
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(8.5, 3.4))
+    a, b = axes
+    for i, (depth, d) in enumerate(df.groupby("depth")):
+        kw = dict(marker="o", color=PALETTE[i % len(PALETTE)], label=f"{depth} hidden layer(s)")
+        a.plot(d["params"], d["seconds"], **kw)
+        b.plot(d["params"], d["auc"], **kw)
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_xlabel("parameters (log scale)")
+    a.set_yscale("log")
+    a.yaxis.set_major_formatter(mpl.ticker.FormatStrFormatter("%g"))
+    a.yaxis.set_minor_formatter(mpl.ticker.NullFormatter())
+    a.set_ylabel("training time (s, log scale)")
+    b.set_ylabel("test AUC")
+    a.set_title("Compute")
+    b.set_title("Quality")
+    a.legend(fontsize=8)
+    a.figure.suptitle(title, fontweight="bold")
+    return axes
+
+
+def learning_curve_plot(df: pd.DataFrame, title: str = "Learning curve", ax=None):
+    """Mean test AUC (with min-max band over repeats) against training-set size, per model."""
+    ax = _ax(ax)
+    for i, (name, d) in enumerate(df.groupby("model", sort=False)):
+        g = d.groupby("size")["auc"]
+        c = PALETTE[i % len(PALETTE)]
+        ax.plot(g.mean().index, g.mean(), marker="o", color=c, label=name)
+        ax.fill_between(g.mean().index, g.min(), g.max(), color=c, alpha=0.2)
+    ax.set_xscale("log")
+    ax.set_xlabel("training customers (log scale)")
+    ax.set_ylabel("test AUC")
+    ax.legend()
+    ax.set_title(title)
+    return ax
+
+
+def importance_plot(names, importances: np.ndarray, title: str = "Permutation importance", ax=None,
+                    xlabel: str = "drop in test AUC when the feature is shuffled"):
+    """Horizontal bars of mean importance with min-max whiskers; importances (n_features, n_repeats)."""
+    ax = _ax(ax)
+    imp = np.asarray(importances)
+    order = np.argsort(imp.mean(axis=1))
+    y = np.arange(len(order))
+    m = imp.mean(axis=1)[order]
+    ax.barh(y, m, color=PALETTE[0],
+            xerr=[m - imp.min(axis=1)[order], imp.max(axis=1)[order] - m], capsize=3)
+    ax.set_yticks(y, np.asarray(names)[order])
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    return ax
+
+
+def filter_weights_plot(kernels: dict, title: str = "Filter weights by lag", ax=None):
+    """Kernel weights against lag in days (kernel[j] multiplies lag len(kernel) - j)."""
+    ax = _ax(ax)
+    for i, (name, w) in enumerate(kernels.items()):
+        w = np.asarray(w)
+        lags = np.arange(len(w), 0, -1)
+        ax.plot(lags, w, marker="o", ls="-" if i == 0 else "--", color=PALETTE[i % len(PALETTE)],
+                label=name)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xticks(np.arange(1, len(w) + 1))
+    ax.set_xlabel("lag (days before the predicted day)")
+    ax.set_ylabel("weight (standardised units)")
+    ax.legend()
+    ax.set_title(title)
+    return ax
+
+
+def metric_ci_plot(table: pd.DataFrame, title: str = "Recommendation quality", axes=None):
+    """Bars with 95% intervals per model, one panel per (protocol, metric).
+
+    Input: :func:`retail_lab.recsys.evaluation_table`.
+    """
+    panels = list(table.groupby(["protocol", "metric"], sort=False))
+    if axes is None:
+        _, axes = plt.subplots(1, len(panels), figsize=(2.3 * len(panels) + 1, 3.3), squeeze=False)
+        axes = axes[0]
+    for ax, ((prot, metric), d) in zip(axes, panels):
+        x = np.arange(len(d))
+        ax.bar(x, d["mean"], color=[PALETTE[i % len(PALETTE)] for i in x],
+               yerr=[d["mean"] - d["low"], d["high"] - d["mean"]], capsize=3)
+        ax.set_xticks(x, d["model"], rotation=30, ha="right")
+        ax.set_title(f"{metric}\n({prot} protocol)", fontsize=9)
+    axes[0].set_ylabel("mean over users (95% CI)")
+    axes[0].figure.suptitle(title, fontweight="bold")
+    return axes

@@ -68,7 +68,10 @@ def test_seeded_first_and_every_glue_reference_defined(path):
     nb = load(path)
     code = [src(c) for c in cells(nb, "code")]
     assert "set_seed(" in code[0], "the setup cell must seed everything first"
-    defined = set(re.findall(r"glue\(\s*[\"']([A-Za-z0-9_]+)[\"']", "\n".join(code)))
+    defined = {  # names the executed glue() calls stored (works for computed names too)
+        o.get("metadata", {}).get("scrapbook", {}).get("name")
+        for c in cells(nb, "code") for o in c["outputs"]
+    } - {None}
     used = set()
     for c in cells(nb, "markdown"):
         used |= set(re.findall(r"\{glue(?::text|:md|)?\}`([A-Za-z0-9_]+)", src(c)))

@@ -108,12 +108,7 @@ def test_article_formula_taken_literally():
         cf.article_score(4.0, 3.5, [0.8, 0.1], [1])
 
 
-RATINGS = pd.DataFrame(
-    [("u1", "i1", 5), ("u1", "i2", 3), ("u1", "i3", 4),
-     ("u2", "i1", 4), ("u2", "i2", 2),
-     ("u3", "i2", 4), ("u3", "i3", 5), ("u3", "i4", 2),
-     ("u4", "i1", 2), ("u4", "i3", 1), ("u4", "i4", 5)],
-    columns=["user", "item", "rating"])
+RATINGS = cf.TOY_RATINGS
 
 
 def test_baseline_matches_ridge_least_squares():

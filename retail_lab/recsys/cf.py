@@ -16,7 +16,17 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["article_score", "BaselinePredictor", "ItemKNNRating"]
+__all__ = ["article_score", "BaselinePredictor", "ItemKNNRating", "TOY_RATINGS"]
+
+#: A small explicit-rating example (1-5 stars): 4 users, 4 items, 11 ratings. Chapter 5 works
+#: it by hand; the tests check the models on it against independent implementations.
+TOY_RATINGS = pd.DataFrame(
+    [("u1", "i1", 5), ("u1", "i2", 3), ("u1", "i3", 4),
+     ("u2", "i1", 4), ("u2", "i2", 2),
+     ("u3", "i2", 4), ("u3", "i3", 5), ("u3", "i4", 2),
+     ("u4", "i1", 2), ("u4", "i3", 1), ("u4", "i4", 5)],
+    columns=["user", "item", "rating"],
+)
 
 
 def article_score(user_mean: float, item_mean: float, similarities: Sequence[float],
