@@ -18,11 +18,12 @@ book: $(ENV_STAMP) $(VENDOR_STAMP)
 	@echo "== building the book (Sphinx warnings are errors) =="
 	$(BIN)/jupyter-book build . --builder html -W --keep-going
 
-## make test: unit tests, then every notebook re-executed and compared (nbval), then the render check
+## make test: unit tests and docstring examples, every notebook re-executed and compared (nbval),
+## and the render check
 test: $(ENV_STAMP) $(VENDOR_STAMP)
 	@bash tools/ensure_chromium.sh
 	@echo "== unit tests, notebooks (nbval) and render check =="
-	$(BIN)/python -m pytest tests notebooks $(NBVAL_FLAGS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests retail_lab notebooks --doctest-modules $(NBVAL_FLAGS) $(PYTEST_ARGS)
 
 env: $(ENV_STAMP)
 vendor: $(VENDOR_STAMP)

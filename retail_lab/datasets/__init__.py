@@ -1,7 +1,4 @@
-"""Real datasets: registry, download-and-verify, typed loaders.
-
->>> from retail_lab.datasets import load_online_retail  # doctest: +SKIP
-"""
+"""Real datasets: registry, download-and-verify, typed loaders."""
 
 from .fetch import (
     DataIntegrityError,

@@ -88,8 +88,8 @@ def load_online_retail(
 
     Examples
     --------
-    >>> df = load_online_retail()  # doctest: +SKIP
-    >>> df.attrs["repaired_descriptions"]  # doctest: +SKIP
+    >>> df = load_online_retail()
+    >>> df.attrs["repaired_descriptions"]
     32
     """
     spec = get_spec("online_retail")
