@@ -11,7 +11,7 @@ VENDOR_STAMP := book/_static/vendor/.installed
 NBVAL_FLAGS  := --nbval --nbval-current-env --nbval-cell-timeout=900 \
                 --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: book test unit notebooks-test render-test env vendor bench notebooks lab clean
+.PHONY: book test env vendor bench notebooks student lab clean
 
 ## make book: install what is missing, then render the book (stored outputs) into _build/html
 book: $(ENV_STAMP) $(VENDOR_STAMP)
@@ -41,9 +41,16 @@ $(VENDOR_STAMP): tools/vendor/package.json tools/vendor/package-lock.json tools/
 	$(PYTHON) tools/vendor_js.py
 	touch $@
 
-## make notebooks: re-execute every chapter in place from a fresh kernel (after changing one)
+## make notebooks: re-execute chapters in place from a fresh kernel (after changing one), then
+## regenerate what derives from them: the student edition and the API usage index
 notebooks: $(ENV_STAMP)
 	$(BIN)/python tools/execute_notebooks.py $(NB)
+	$(BIN)/python tools/student_edition.py
+	$(BIN)/python tools/api_usage.py
+
+## make student: the student edition (solutions and outputs removed) in student/
+student: $(ENV_STAMP)
+	$(BIN)/python tools/student_edition.py
 
 ## make bench: time and measure every notebook; writes book/_generated/benchmarks.md
 bench: $(ENV_STAMP)

@@ -11,7 +11,7 @@ from sklearn.metrics import roc_auc_score
 
 from .nn import MLP, make_optimizer
 
-__all__ = ["train_mlp", "scaling_study", "learning_curve"]
+__all__ = ["train_mlp", "scaling_study", "learning_curve", "corruption_study"]
 
 
 def train_mlp(X, y, hidden: Sequence[int] = (16, 8), optimizer: str = "adam",
@@ -91,3 +91,39 @@ def learning_curve(models: dict[str, Callable], X, y, X_test, y_test,
                 predict = fit(X[idx], y[idx])
                 rows.append((name, n, r, roc_auc_score(y_test, predict(X_test))))
     return pd.DataFrame(rows, columns=["model", "size", "repeat", "auc"])
+
+
+def corruption_study(fit: Callable, X, y, X_test, y_test, label_noise=(0.0, 0.1, 0.2, 0.3, 0.4),
+                     missing=(0.0, 0.1, 0.2, 0.3, 0.4), repeats: int = 3, seed: int = 0) -> pd.DataFrame:
+    """Test AUC when the training data is corrupted, one kind of fault at a time.
+
+    Label noise flips the given share of training labels; missing values blank the given
+    share of training feature entries, which are then imputed with the column mean of what
+    remains (a common, naive repair). The test set is never corrupted.
+
+    Parameters
+    ----------
+    fit : callable(X, y) -> predict(X_new) -> probabilities
+
+    Returns
+    -------
+    DataFrame
+        fault ("label noise" or "missing values"), rate, repeat, auc.
+    """
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for rate in label_noise:
+        for r in range(repeats):
+            yc = y.copy()
+            flip = rng.random(len(y)) < rate
+            yc[flip] = 1 - yc[flip]
+            rows.append(("label noise", rate, r, roc_auc_score(y_test, fit(X, yc)(X_test))))
+    for rate in missing:
+        for r in range(repeats):
+            Xc = X.copy()
+            Xc[rng.random(X.shape) < rate] = np.nan
+            means = np.nanmean(Xc, axis=0)
+            Xc = np.where(np.isnan(Xc), means, Xc)
+            rows.append(("missing values", rate, r, roc_auc_score(y_test, fit(Xc, y)(X_test))))
+    return pd.DataFrame(rows, columns=["fault", "rate", "repeat", "auc"])

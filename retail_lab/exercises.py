@@ -184,6 +184,83 @@ def _popularity_hr10() -> float:
     return float(per_user["HR@10"].mean())
 
 
+def _article_keras_params() -> int:
+    from .repro import import_tensorflow
+
+    import_tensorflow()
+    import keras
+
+    model = keras.Sequential([keras.Input((1000,)), keras.layers.Dense(128), keras.layers.Dense(64),
+                              keras.layers.Dense(1)])
+    return model.count_params()
+
+
+def _keras_major() -> int:
+    from importlib import metadata
+
+    return int(metadata.version("keras").split(".")[0])
+
+
+def _tf_keras_is_keras() -> bool:
+    from .repro import import_tensorflow
+
+    tf = import_tensorflow()
+    import keras
+
+    return tf.keras.layers.Dense is keras.layers.Dense
+
+
+def _laplace_mae() -> float:
+    return 2 / 0.5
+
+
+def _k_country() -> int:
+    from .privacy import k_anonymity
+
+    tx = _clean_retail().clean
+    country = tx.groupby("CustomerID", observed=True)["Country"].first().astype(str)
+    return k_anonymity(country.to_frame("country"), ["country"]).k
+
+
+def _fusion_alpha() -> float:
+    from .recsys import FusedItemKNN, evaluate, item_descriptions, temporal_split, text_similarity
+
+    val = temporal_split(_clean_retail().clean, cutoff="2011-08-01", end="2011-09-01")
+    texts = item_descriptions(val.train, val.items)
+    sim = text_similarity(texts)
+    scores = {a: evaluate(FusedItemKNN(texts, alpha=a).fit(val.X, text_sim=sim), val, "new")[0]["NDCG@10"].mean()
+              for a in (0.0, 0.25, 0.5, 0.75, 1.0)}
+    return float(max(scores, key=scores.get))
+
+
+def _gpt2_xl() -> int:
+    from .background import transformer_param_count
+
+    return transformer_param_count(48, 1600, 50257, 1024)
+
+
+def _removed_share() -> float:
+    res = _clean_retail()
+    return len(res.removed) / res.report.n_rows
+
+
+def _raw_lr_auc() -> float:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.preprocessing import StandardScaler
+
+    from .datasets import load_online_retail
+    from .features import repurchase_dataset
+
+    raw = load_online_retail()
+    raw = raw[raw["CustomerID"].notna()]
+    X, y = repurchase_dataset(raw, "2011-05-01")
+    Xt, yt = repurchase_dataset(_clean_retail().clean, "2011-08-01")  # clean test set
+    sc = StandardScaler().fit(X)
+    lr = LogisticRegression(max_iter=1000).fit(sc.transform(X), y)
+    return float(roc_auc_score(yt, lr.predict_proba(sc.transform(Xt))[:, 1]))
+
+
 QUESTIONS: dict[tuple[str, str], Question] = {
     (q.chapter, q.qid): q
     for q in (
@@ -237,6 +314,31 @@ QUESTIONS: dict[tuple[str, str], Question] = {
         Question("ch05", "q3", "HR@10 of the popularity baseline in the all-purchases protocol.",
                  _popularity_hr10, "float", 0.01,
                  "Fit Popularity on split.X and average the per-user HR@10 from evaluate()."),
+        Question("ch11", "q1", "Parameters of the article's section 5.2 model with 1,000 inputs.",
+                 _article_keras_params, "int", 0.0,
+                 "Three Dense layers: 128, 64 and 1 units; count weights and biases."),
+        Question("ch11", "q2", "The major version of Keras this book runs on.",
+                 _keras_major, "int", 0.0, "Read keras.__version__."),
+        Question("ch11", "q3", "Is tf.keras.layers.Dense the same class as keras.layers.Dense?",
+                 _tf_keras_is_keras, "bool", 0.0, "Compare the two with `is`."),
+        Question("ch12", "q1", "Expected absolute error of a Laplace-mechanism count with "
+                 "sensitivity 2 and epsilon 0.5.", _laplace_mae, "float", 1e-9,
+                 "The noise scale is sensitivity / epsilon, and E|Laplace(b)| = b."),
+        Question("ch12", "q2", "k reached by the customer table on country alone.",
+                 _k_country, "int", 0.0,
+                 "The smallest number of customers sharing one country."),
+        Question("ch12", "q3", "The alpha with the best validation NDCG@10 in the fusion grid "
+                 "(0, 0.25, 0.5, 0.75, 1).", _fusion_alpha, "float", 1e-9,
+                 "Evaluate each alpha on the validation split, new-items protocol."),
+        Question("ch13", "q1", "Parameters of GPT-2 XL (48 layers, width 1600).",
+                 _gpt2_xl, "int", 0.0, "Use transformer_param_count with GPT-2's vocabulary "
+                 "and context."),
+        Question("ch13", "q2", "Share of Online Retail rows removed by cleaning (0-1).",
+                 _removed_share, "float", 0.005, "Removed rows divided by all rows."),
+        Question("ch13", "q3", "Test AUC (clean test set) of logistic regression trained on the raw rows.",
+                 _raw_lr_auc, "float", 0.01,
+                 "Drop rows without a customer id, build the training set from the raw table, "
+                 "standardise, fit, and score the clean 2011-08-01 customers."),
     )
 }
 

@@ -28,6 +28,7 @@ __all__ = [
     "importance_plot",
     "filter_weights_plot",
     "metric_ci_plot",
+    "privacy_error_plot",
 ]
 
 #: Okabe-Ito colours: distinguishable with colour-vision deficiency and in greyscale print.
@@ -357,3 +358,19 @@ def metric_ci_plot(table: pd.DataFrame, title: str = "Recommendation quality", a
     axes[0].set_ylabel("mean over users (95% CI)")
     axes[0].figure.suptitle(title, fontweight="bold")
     return axes
+
+
+def privacy_error_plot(study: pd.DataFrame, title: str = "Error of the Laplace mechanism", ax=None,
+                       unit: str = "customers"):
+    """Measured and theoretical mean absolute error against epsilon (log-log).
+
+    Input: :func:`retail_lab.privacy.laplace_error_study`.
+    """
+    ax = _ax(ax)
+    ax.loglog(study["epsilon"], study["mean_abs_error"], "o-", color=PALETTE[0], label="measured")
+    ax.loglog(study["epsilon"], study["theory"], ":", color="black", label="theory: sensitivity / epsilon")
+    ax.set_xlabel("privacy budget epsilon (log scale; smaller = more private)")
+    ax.set_ylabel(f"mean absolute error ({unit}, log scale)")
+    ax.legend()
+    ax.set_title(title)
+    return ax

@@ -1,11 +1,12 @@
 """Recommendation: protocol (temporal split), metrics, models, and rating-scale CF."""
 
 from . import cf, metrics
-from .data import RecSplit, interaction_matrix, temporal_split
-from .models import ItemKNN, Popularity, Recommender, top_k
+from .data import RecSplit, interaction_matrix, item_descriptions, temporal_split
+from .models import FusedItemKNN, ItemKNN, Popularity, Recommender, text_similarity, top_k
 
-__all__ = ["cf", "metrics", "RecSplit", "interaction_matrix", "temporal_split",
-           "ItemKNN", "Popularity", "Recommender", "top_k", "evaluate", "evaluation_table"]
+__all__ = ["cf", "metrics", "RecSplit", "interaction_matrix", "item_descriptions", "temporal_split",
+           "ItemKNN", "FusedItemKNN", "Popularity", "Recommender", "text_similarity", "top_k",
+           "evaluate", "evaluation_table"]
 
 
 def evaluate(model, split: RecSplit, protocol: str, ks=(10, 20)):

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-__all__ = ["RecSplit", "interaction_matrix", "temporal_split"]
+__all__ = ["RecSplit", "interaction_matrix", "temporal_split", "item_descriptions"]
 
 
 def interaction_matrix(tx: pd.DataFrame, users: pd.Index, items: pd.Index, binary: bool = True) -> sp.csr_matrix:
@@ -134,3 +134,14 @@ def temporal_split(tx: pd.DataFrame, cutoff: str = "2011-09-01", end: str | None
     users = pd.Index(np.sort(train["CustomerID"].unique()), name="CustomerID")
     items = pd.Index(np.sort(train["StockCode"].unique()), name="StockCode")
     return RecSplit(train, test, users, items, interaction_matrix(train, users, items))
+
+
+def item_descriptions(tx: pd.DataFrame, items: pd.Index) -> list[str]:
+    """The most frequent Description of each StockCode in ``items`` ('' when none)."""
+    if "Description" not in tx.columns:
+        raise ValueError("transactions miss column 'Description'")
+    d = tx.dropna(subset=["Description"])
+    top = (d.groupby(["StockCode", "Description"], observed=True).size().rename("n").reset_index()
+           .sort_values(["StockCode", "n", "Description"], ascending=[True, False, True])
+           .drop_duplicates("StockCode").set_index("StockCode")["Description"])
+    return [str(top.get(i, "")) for i in items]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Recommender", "Popularity", "ItemKNN", "top_k"]
+__all__ = ["Recommender", "Popularity", "ItemKNN", "FusedItemKNN", "text_similarity", "top_k"]
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
@@ -88,3 +88,53 @@ class ItemKNN(Recommender):
     def score(self, rows) -> np.ndarray:
         self._check_fitted()
         return np.asarray(self.X_[np.asarray(rows, dtype=int)] @ self.similarity_)
+
+
+def text_similarity(texts) -> np.ndarray:
+    """Cosine similarity of TF-IDF vectors (words and word pairs) of item descriptions.
+
+    Parameters
+    ----------
+    texts : sequence of str, length n_items (missing descriptions as empty strings)
+
+    Returns
+    -------
+    ndarray, shape (n_items, n_items), float32, zero diagonal
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    docs = ["" if t is None or t != t else str(t) for t in texts]
+    V = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True).fit_transform(docs)
+    S = (V @ V.T).toarray().astype(np.float32)
+    np.fill_diagonal(S, 0.0)
+    return S
+
+
+class FusedItemKNN(ItemKNN):
+    """Item-kNN on a blend of purchase similarity and description-text similarity.
+
+    ``S = alpha * S_purchases + (1 - alpha) * S_text``: ``alpha = 1`` is :class:`ItemKNN`,
+    ``alpha = 0`` recommends products whose descriptions resemble what the user bought.
+
+    Parameters
+    ----------
+    texts : sequence of str
+        One description per item, in the column order of ``X``.
+    alpha : float in [0, 1]
+    n_neighbors : int or None
+    """
+
+    def __init__(self, texts, alpha: float = 0.5, n_neighbors: int | None = None):
+        if not 0 <= alpha <= 1:
+            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+        super().__init__(n_neighbors=n_neighbors)
+        self.texts, self.alpha = texts, alpha
+
+    def fit(self, X, text_sim: np.ndarray | None = None) -> "FusedItemKNN":
+        """Fit; pass a precomputed ``text_similarity(texts)`` to reuse it across alphas."""
+        if len(self.texts) != X.shape[1]:
+            raise ValueError(f"{len(self.texts)} texts for {X.shape[1]} items")
+        super().fit(X)
+        T = text_similarity(self.texts) if text_sim is None else text_sim
+        self.similarity_ = (self.alpha * self.similarity_ + (1 - self.alpha) * T).astype(np.float32)
+        return self
