@@ -160,3 +160,45 @@ def test_ratings_validation():
         cf.BaselinePredictor().fit(RATINGS.iloc[:0])
     with pytest.raises(RuntimeError):
         cf.BaselinePredictor().predict(["u1"], ["i1"])
+
+
+# ------------------------------------------------------------------ chapter 6 baselines
+def test_ease_equals_per_item_ridge_regression():
+    rng = np.random.default_rng(0)
+    X = (rng.random((40, 6)) < 0.3).astype(float)
+    l2 = 3.0
+    B = recsys.EASE(l2).fit(sp.csr_matrix(X)).B_
+    for j in range(6):
+        others = [c for c in range(6) if c != j]
+        A = X[:, others]
+        coef = np.linalg.solve(A.T @ A + l2 * np.eye(5), A.T @ X[:, j])
+        np.testing.assert_allclose(B[others, j], coef, atol=1e-5)
+        assert B[j, j] == 0
+    with pytest.raises(ValueError):
+        recsys.EASE(0)
+
+
+def test_recency_matrix_and_repeat_buyer():
+    t = pd.DataFrame({
+        "CustomerID": ["a", "a", "a", "b"], "StockCode": ["i1", "i1", "i2", "i2"],
+        "InvoiceNo": ["1", "2", "2", "3"],
+        "InvoiceDate": pd.to_datetime(["2011-01-01", "2011-01-31", "2011-01-31", "2011-01-21"]),
+    })
+    users, items = pd.Index(["a", "b"]), pd.Index(["i1", "i2", "i3"])
+    W = recsys.recency_matrix(t, users, items, "2011-01-31", half_life_days=30).toarray()
+    np.testing.assert_allclose(W[0], [1.5, 1.0, 0.0])  # 30 days old counts 1/2, today counts 1
+    np.testing.assert_allclose(W[1], [0.0, 0.5 ** (10 / 30), 0.0], rtol=1e-6)
+    rb = recsys.RepeatBuyer().fit(W)
+    assert rb.recommend([0, 1], k=3).tolist() == [[0, 1, 2], [1, 0, 2]]  # history first, then popularity
+    with pytest.raises(ValueError, match="leak"):
+        recsys.recency_matrix(t, users, items, "2011-01-15")
+    with pytest.raises(ValueError):
+        recsys.recency_matrix(t, users, items, "2011-01-31", half_life_days=0)
+
+
+def test_exclude_with_external_history():
+    X_part = sp.csr_matrix(np.array([[1, 0, 0]], dtype=float))
+    X_full = sp.csr_matrix(np.array([[1, 1, 0]], dtype=float))
+    p = recsys.Popularity().fit(X_part)
+    assert p.recommend([0], k=1, exclude_seen=True).tolist() == [[1]]  # only the fitted history
+    assert p.recommend([0], k=1, exclude_seen=X_full).tolist() == [[2]]  # the full history

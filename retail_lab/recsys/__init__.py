@@ -1,10 +1,11 @@
 """Recommendation: protocol (temporal split), metrics, models, and rating-scale CF."""
 
 from . import cf, metrics
-from .data import RecSplit, interaction_matrix, item_descriptions, temporal_split
-from .models import FusedItemKNN, ItemKNN, Popularity, Recommender, text_similarity, top_k
+from .data import RecSplit, interaction_matrix, item_descriptions, recency_matrix, temporal_split
+from .models import EASE, FusedItemKNN, ItemKNN, Popularity, Recommender, RepeatBuyer, text_similarity, top_k
 
-__all__ = ["cf", "metrics", "RecSplit", "interaction_matrix", "item_descriptions", "temporal_split",
+__all__ = ["cf", "metrics", "RecSplit", "interaction_matrix", "item_descriptions", "recency_matrix",
+           "temporal_split", "EASE", "RepeatBuyer",
            "ItemKNN", "FusedItemKNN", "Popularity", "Recommender", "text_similarity", "top_k",
            "evaluate", "evaluation_table"]
 
@@ -20,7 +21,7 @@ def evaluate(model, split: RecSplit, protocol: str, ks=(10, 20)):
         The ranked item indices (for coverage).
     """
     rows, relevant, exclude = split.protocol(protocol)
-    recs = model.recommend(rows, k=max(ks), exclude_seen=exclude)
+    recs = model.recommend(rows, k=max(ks), exclude_seen=split.X if exclude else False)
     return metrics.evaluate_rankings(list(recs), relevant, ks), recs
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-__all__ = ["RecSplit", "interaction_matrix", "temporal_split", "item_descriptions"]
+__all__ = ["RecSplit", "interaction_matrix", "temporal_split", "item_descriptions", "recency_matrix"]
 
 
 def interaction_matrix(tx: pd.DataFrame, users: pd.Index, items: pd.Index, binary: bool = True) -> sp.csr_matrix:
@@ -145,3 +145,35 @@ def item_descriptions(tx: pd.DataFrame, items: pd.Index) -> list[str]:
            .sort_values(["StockCode", "n", "Description"], ascending=[True, False, True])
            .drop_duplicates("StockCode").set_index("StockCode")["Description"])
     return [str(top.get(i, "")) for i in items]
+
+
+def recency_matrix(tx: pd.DataFrame, users: pd.Index, items: pd.Index, cutoff,
+                   half_life_days: float = 60.0) -> sp.csr_matrix:
+    """Recency-weighted purchase counts: each invoice of (user, item) adds ``0.5 ** (age / half_life)``.
+
+    Parameters
+    ----------
+    tx : DataFrame
+        Purchase lines before ``cutoff`` with CustomerID, StockCode, InvoiceNo, InvoiceDate.
+    cutoff : str or Timestamp
+        Ages are measured from here (days).
+    half_life_days : float
+        A purchase this old counts half; > 0.
+
+    Returns
+    -------
+    csr_matrix, shape (len(users), len(items)), float32
+    """
+    if half_life_days <= 0:
+        raise ValueError(f"half_life_days must be > 0, got {half_life_days}")
+    t = tx.drop_duplicates(["CustomerID", "StockCode", "InvoiceNo"])
+    age = (pd.Timestamp(cutoff) - t["InvoiceDate"]).dt.total_seconds().to_numpy() / 86400.0
+    if (age < 0).any():
+        raise ValueError("transactions after the cutoff would leak into the weights")
+    w = np.power(0.5, age / half_life_days).astype(np.float32)
+    r = users.get_indexer(t["CustomerID"])
+    c = items.get_indexer(t["StockCode"])
+    ok = (r >= 0) & (c >= 0)
+    m = sp.csr_matrix((w[ok], (r[ok], c[ok])), shape=(len(users), len(items)))
+    m.sum_duplicates()
+    return m

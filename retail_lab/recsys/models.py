@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Recommender", "Popularity", "ItemKNN", "FusedItemKNN", "text_similarity", "top_k"]
+__all__ = ["Recommender", "Popularity", "ItemKNN", "FusedItemKNN", "RepeatBuyer", "EASE", "text_similarity", "top_k"]
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
@@ -29,13 +29,18 @@ class Recommender:
         if not hasattr(self, "X_"):
             raise RuntimeError(f"{type(self).__name__} is not fitted; call fit(X) first")
 
-    def recommend(self, rows, k: int = 10, exclude_seen: bool = False) -> np.ndarray:
-        """Top-k item indices for the users in ``rows``, shape (len(rows), k)."""
+    def recommend(self, rows, k: int = 10, exclude_seen=False) -> np.ndarray:
+        """Top-k item indices for the users in ``rows``, shape (len(rows), k).
+
+        ``exclude_seen``: False; True (drop the items in the fitted matrix); or a user-item
+        matrix whose non-zeros are dropped (e.g. the full training history when the model was
+        fitted on a part of it).
+        """
         self._check_fitted()
         rows = np.asarray(rows, dtype=int)
         s = self.score(rows).astype(float)
-        if exclude_seen:
-            seen = self.X_[rows]
+        if exclude_seen is not False and exclude_seen is not None:
+            seen = (self.X_ if exclude_seen is True else sp.csr_matrix(exclude_seen))[rows]
             s[seen.nonzero()] = -np.inf
         return top_k(s, k)
 
@@ -138,3 +143,55 @@ class FusedItemKNN(ItemKNN):
         T = text_similarity(self.texts) if text_sim is None else text_sim
         self.similarity_ = (self.alpha * self.similarity_ + (1 - self.alpha) * T).astype(np.float32)
         return self
+
+
+class RepeatBuyer(Recommender):
+    """The user's own history, re-ranked: recency-weighted purchase counts first.
+
+    Items the user never bought follow, ordered by overall popularity, so the ranking covers
+    the whole catalogue. Fit on a :func:`retail_lab.recsys.data.recency_matrix`.
+    """
+
+    def fit(self, W) -> "RepeatBuyer":
+        W = sp.csr_matrix(W, dtype=np.float32)
+        self.X_ = W
+        pop = np.asarray((W > 0).sum(axis=0)).ravel().astype(np.float64)
+        self.tiebreak_ = 1e-6 * pop / max(pop.max(), 1.0)
+        return self
+
+    def score(self, rows) -> np.ndarray:
+        self._check_fitted()
+        return self.X_[np.asarray(rows, dtype=int)].toarray() + self.tiebreak_[None, :]
+
+
+class EASE(Recommender):
+    """Embarrassingly shallow autoencoder (Steck, 2019): a closed-form linear item-item model.
+
+    ``B = I - P diag(1 / diag(P))`` with ``P = (X^T X + l2 I)^{-1}``; scores ``X_u B``. The
+    diagonal of B is zero, so an item never recommends itself.
+
+    Parameters
+    ----------
+    l2 : float
+        Ridge penalty (> 0); chosen on a validation split.
+    """
+
+    def __init__(self, l2: float = 200.0):
+        if l2 <= 0:
+            raise ValueError(f"l2 must be > 0, got {l2}")
+        self.l2 = l2
+
+    def fit(self, X) -> "EASE":
+        X = sp.csr_matrix(X, dtype=np.float64)
+        self.X_ = X
+        G = (X.T @ X).toarray()
+        G[np.diag_indices_from(G)] += self.l2
+        P = np.linalg.inv(G)
+        B = -P / np.diag(P)[None, :]
+        np.fill_diagonal(B, 0.0)
+        self.B_ = B.astype(np.float32)
+        return self
+
+    def score(self, rows) -> np.ndarray:
+        self._check_fitted()
+        return np.asarray(self.X_[np.asarray(rows, dtype=int)] @ self.B_)
