@@ -261,6 +261,37 @@ def _raw_lr_auc() -> float:
     return float(roc_auc_score(yt, lr.predict_proba(sc.transform(Xt))[:, 1]))
 
 
+@functools.lru_cache(maxsize=1)
+def _ch10_setup():
+    from .datasets import load_bitext_support
+    from .service import Responder, TfidfIntentClassifier, template_split
+
+    b = load_bitext_support()
+    texts, intents = b["instruction"].to_numpy(str), b["intent"].astype(str).to_numpy()
+    tr, te = template_split(texts, intents, 0.25, seed=0, threshold=0.8)
+    model = TfidfIntentClassifier().fit(texts[tr], intents[tr])
+    responder = Responder(model, texts[tr], intents[tr], b["response"].to_numpy(str)[tr])
+    return texts[te], intents[te], model, responder
+
+
+def _ch10_f1() -> float:
+    from sklearn.metrics import f1_score
+
+    texts, intents, model, _ = _ch10_setup()
+    return float(f1_score(intents, model.predict(texts), average="macro"))
+
+
+def _ch10_automation() -> float:
+    texts, intents, _, responder = _ch10_setup()
+    return float(responder.tradeoff(texts, intents, thresholds=[0.9])["automation_rate"].iloc[0])
+
+
+def _ch10_wait() -> float:
+    from .service import erlang_c_wait
+
+    return erlang_c_wait(40, 6, 9) * 60
+
+
 QUESTIONS: dict[tuple[str, str], Question] = {
     (q.chapter, q.qid): q
     for q in (
@@ -314,6 +345,15 @@ QUESTIONS: dict[tuple[str, str], Question] = {
         Question("ch05", "q3", "HR@10 of the popularity baseline in the all-purchases protocol.",
                  _popularity_hr10, "float", 0.01,
                  "Fit Popularity on split.X and average the per-user HR@10 from evaluate()."),
+        Question("ch10", "q1", "Macro-F1 of TF-IDF + logistic regression on the template split (0.8).",
+                 _ch10_f1, "float", 0.005, "Fit on the template split's training part; macro-F1 on "
+                 "its test part."),
+        Question("ch10", "q2", "Share of held-out messages answered automatically at threshold 0.9.",
+                 _ch10_automation, "float", 0.005, "Use Responder.tradeoff on the template split's "
+                 "test messages."),
+        Question("ch10", "q3", "Mean wait (minutes) for 40 messages/hour, 6 per agent-hour, 9 agents.",
+                 _ch10_wait, "float", 0.001, "Erlang C: service.erlang_c_wait(arrivals, per_agent, "
+                 "agents) is in hours."),
         Question("ch11", "q1", "Parameters of the article's section 5.2 model with 1,000 inputs.",
                  _article_keras_params, "int", 0.0,
                  "Three Dense layers: 128, 64 and 1 units; count weights and biases."),

@@ -29,6 +29,9 @@ __all__ = [
     "filter_weights_plot",
     "metric_ci_plot",
     "privacy_error_plot",
+    "reliability_plot",
+    "tradeoff_plot",
+    "series_plot",
 ]
 
 #: Okabe-Ito colours: distinguishable with colour-vision deficiency and in greyscale print.
@@ -372,5 +375,50 @@ def privacy_error_plot(study: pd.DataFrame, title: str = "Error of the Laplace m
     ax.set_xlabel("privacy budget epsilon (log scale; smaller = more private)")
     ax.set_ylabel(f"mean absolute error ({unit}, log scale)")
     ax.legend()
+    ax.set_title(title)
+    return ax
+
+
+def reliability_plot(tables: dict, title: str = "Calibration", ax=None):
+    """Accuracy against confidence per bin, one line per model; the diagonal is perfect calibration.
+
+    Input: name -> :func:`retail_lab.service.reliability_table`.
+    """
+    ax = _ax(ax)
+    ax.plot([0, 1], [0, 1], ":", color="grey", label="perfectly calibrated")
+    for i, (name, t) in enumerate(tables.items()):
+        ax.plot(t["confidence"], t["accuracy"], "o-", color=PALETTE[i % len(PALETTE)], label=name)
+    ax.set_xlabel("confidence (top predicted probability)")
+    ax.set_ylabel("accuracy in the bin")
+    ax.legend()
+    ax.set_title(title)
+    return ax
+
+
+def tradeoff_plot(df: pd.DataFrame, title: str = "Automation against errors", ax=None, mark=None):
+    """Automation rate (%) against wrong automated answers per 1,000 messages as the threshold moves."""
+    ax = _ax(ax)
+    ax.plot(df["errors_per_1000"], df["automation_rate"] * 100, "o-", color=PALETTE[0])
+    for _, r in df.iloc[:: max(1, len(df) // 6)].iterrows():
+        ax.annotate(f"{r['threshold']:.2f}", (r["errors_per_1000"], r["automation_rate"] * 100),
+                    textcoords="offset points", xytext=(4, -10), fontsize=7)
+    if mark is not None:
+        ax.axvline(mark, color=PALETTE[3], ls="--", label=f"{mark:g} errors per 1,000")
+        ax.legend()
+    ax.set_xlabel("wrong automatic answers per 1,000 messages")
+    ax.set_ylabel("answered without a person (%)")
+    ax.set_title(title)
+    return ax
+
+
+def series_plot(x, series: dict, xlabel: str, ylabel: str, title: str, ax=None):
+    """Several named y-series over the same x, with markers (a general line chart)."""
+    ax = _ax(ax)
+    for i, (name, y) in enumerate(series.items()):
+        ax.plot(x, y, "o-", color=PALETTE[i % len(PALETTE)], label=name)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if len(series) > 1:
+        ax.legend()
     ax.set_title(title)
     return ax
