@@ -261,6 +261,42 @@ def _raw_lr_auc() -> float:
     return float(roc_auc_score(yt, lr.predict_proba(sc.transform(Xt))[:, 1]))
 
 
+def _newsvendor_q() -> float:
+    from .inventory import newsvendor_quantity
+
+    return newsvendor_quantity(100, 20, underage=4, overage=1)
+
+
+@functools.lru_cache(maxsize=1)
+def _demand_clean():
+    from . import quality
+    from .datasets import load_online_retail
+
+    raw = load_online_retail()
+    return quality.clean(raw, apply=[r.name for r in quality.rules() if r.name != "missing_customer_id"]).clean
+
+
+def _seasonal_naive_mase() -> float:
+    import pandas as pd
+
+    from . import inventory as inv
+
+    tx = _demand_clean()
+    closed = inv.closed_days(tx)
+    w = tx[(tx["InvoiceDate"] >= "2011-01-01") & (tx["InvoiceDate"] < "2011-10-01")]
+    top = w.groupby("StockCode", observed=True)["Quantity"].sum().nlargest(50).index
+    Y = inv.daily_demand(tx, top)
+    origins = pd.date_range(Y.index.max() - pd.Timedelta(days=55), periods=8, freq="7D")
+    summary, _ = inv.backtest(Y, {"seasonal naive": inv.SeasonalNaive(closed)}, origins)
+    return float(summary.loc["seasonal naive", "MASE"])
+
+
+def _closed_days() -> int:
+    from .inventory import closed_days
+
+    return len(closed_days(_demand_clean()))
+
+
 @functools.lru_cache(maxsize=1)
 def _ch10_setup():
     from .datasets import load_bitext_support
@@ -345,6 +381,13 @@ QUESTIONS: dict[tuple[str, str], Question] = {
         Question("ch05", "q3", "HR@10 of the popularity baseline in the all-purchases protocol.",
                  _popularity_hr10, "float", 0.01,
                  "Fit Popularity on split.X and average the per-user HR@10 from evaluate()."),
+        Question("ch09", "q1", "Newsvendor order for N(100, 20^2) demand, underage 4, overage 1.",
+                 _newsvendor_q, "float", 1e-6, "Order up to the critical fractile cu / (cu + co) of demand."),
+        Question("ch09", "q2", "MASE of the seasonal naive forecast in the chapter's backtest.",
+                 _seasonal_naive_mase, "float", 0.005, "Run inv.backtest with SeasonalNaive over the 8 "
+                 "weekly origins."),
+        Question("ch09", "q3", "Days in the data's range with no sale at all (closed days).",
+                 _closed_days, "int", 0.0, "Compare every calendar day with the days that have sales."),
         Question("ch10", "q1", "Macro-F1 of TF-IDF + logistic regression on the template split (0.8).",
                  _ch10_f1, "float", 0.005, "Fit on the template split's training part; macro-F1 on "
                  "its test part."),

@@ -32,6 +32,8 @@ __all__ = [
     "reliability_plot",
     "tradeoff_plot",
     "series_plot",
+    "bar_plot",
+    "forecast_plot",
 ]
 
 #: Okabe-Ito colours: distinguishable with colour-vision deficiency and in greyscale print.
@@ -422,3 +424,39 @@ def series_plot(x, series: dict, xlabel: str, ylabel: str, title: str, ax=None):
         ax.legend()
     ax.set_title(title)
     return ax
+
+
+def bar_plot(values: pd.Series, xlabel: str, title: str, ax=None, reference: float | None = None,
+             reference_label: str = ""):
+    """Horizontal bars of one value per category (sorted as given), optional reference line."""
+    ax = _ax(ax)
+    y = np.arange(len(values))[::-1]
+    ax.barh(y, values.to_numpy(), color=PALETTE[0])
+    ax.set_yticks(y, [str(i) for i in values.index])
+    if reference is not None:
+        ax.axvline(reference, color=PALETTE[3], ls="--", label=reference_label)
+        if reference_label:
+            ax.legend(loc="lower right")
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    return ax
+
+
+def forecast_plot(actual: pd.DataFrame, forecasts: dict, codes, title: str = "Forecasts against actuals",
+                  descriptions: dict | None = None, axes=None):
+    """One panel per product: actual daily units and each method's forecasts."""
+    codes = list(codes)
+    if axes is None:
+        _, axes = plt.subplots(len(codes), 1, figsize=(8.5, 2.3 * len(codes)), sharex=True, squeeze=False)
+        axes = axes[:, 0]
+    for ax, code in zip(axes, codes):
+        ax.plot(actual.index, actual[code], color="black", lw=1.2, label="actual")
+        for i, (name, F) in enumerate(forecasts.items()):
+            ax.plot(F.index, F[code], color=PALETTE[i % len(PALETTE)], lw=1, ls="--", label=name)
+        label = (descriptions or {}).get(code, "")
+        ax.set_title(f"{code} {label}".strip(), fontsize=9)
+        ax.set_ylabel("units / day")
+    axes[0].legend(fontsize=7, ncol=len(forecasts) + 1, loc="upper left")
+    axes[-1].set_xlabel("day")
+    axes[0].figure.suptitle(title, fontweight="bold")
+    return axes
