@@ -11,7 +11,8 @@ from sklearn.metrics import roc_auc_score
 
 from .nn import MLP, make_optimizer
 
-__all__ = ["train_mlp", "scaling_study", "learning_curve", "corruption_study"]
+__all__ = ["train_mlp", "scaling_study", "learning_curve", "corruption_study", "mlp_fitter",
+           "logistic_fitter"]
 
 
 def train_mlp(X, y, hidden: Sequence[int] = (16, 8), optimizer: str = "adam",
@@ -127,3 +128,24 @@ def corruption_study(fit: Callable, X, y, X_test, y_test, label_noise=(0.0, 0.1,
             Xc = np.where(np.isnan(Xc), means, Xc)
             rows.append(("missing values", rate, r, roc_auc_score(y_test, fit(Xc, y)(X_test))))
     return pd.DataFrame(rows, columns=["fault", "rate", "repeat", "auc"])
+
+
+def mlp_fitter(hidden: Sequence[int] = (16, 8), epochs: int = 60, seed: int = 0) -> Callable:
+    """A ``fit(X, y) -> predict`` function for :func:`learning_curve` and :func:`corruption_study`
+    that trains :func:`train_mlp` and returns its ``predict_proba``."""
+
+    def fit(X, y):
+        return train_mlp(X, y, hidden=hidden, epochs=epochs, seed=seed).predict_proba
+
+    return fit
+
+
+def logistic_fitter(max_iter: int = 1000) -> Callable:
+    """A ``fit(X, y) -> predict`` function for a scikit-learn logistic regression."""
+    from sklearn.linear_model import LogisticRegression
+
+    def fit(X, y):
+        model = LogisticRegression(max_iter=max_iter).fit(X, y)
+        return lambda Z: model.predict_proba(Z)[:, 1]
+
+    return fit
