@@ -1,9 +1,11 @@
 """retail_lab: the tested package behind the book *AI Large Models in Smart Retail*.
 
-Sub-packages are organised by domain: ``datasets`` (real data), ``quality`` (data checks
-and cleaning), ``pipeline`` (the article's data-to-deployment flow), ``features``,
-``explore`` (descriptive statistics), ``background`` (model sizes), ``plotting`` (the
-book's one figure style), ``exercises`` (answer checkers) and ``repro`` (seeds and
+Modules are organised by domain: ``datasets`` (real data), ``quality`` (data checks and
+cleaning), ``pipeline`` (the article's data-to-deployment flow), ``features``, ``explore``
+(descriptive statistics), ``background`` (model sizes), ``nn`` (a NumPy network, optimizers,
+convolution), ``evaluation`` (experiments), ``recsys`` (recommendation), ``inventory``
+(forecasting and stock policies), ``service`` (customer service), ``privacy``, ``plotting``
+(the book's one figure style), ``exercises`` (answer checkers) and ``repro`` (seeds and
 environment report).
 """
 
