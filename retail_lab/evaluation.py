@@ -12,7 +12,7 @@ from sklearn.metrics import roc_auc_score
 from .nn import MLP, make_optimizer
 
 __all__ = ["train_mlp", "scaling_study", "learning_curve", "corruption_study", "mlp_fitter",
-           "logistic_fitter"]
+           "logistic_fitter", "holdout_auc"]
 
 
 def train_mlp(X, y, hidden: Sequence[int] = (16, 8), optimizer: str = "adam",
@@ -149,3 +149,22 @@ def logistic_fitter(max_iter: int = 1000) -> Callable:
         return lambda Z: model.predict_proba(Z)[:, 1]
 
     return fit
+
+
+def holdout_auc(fit: Callable, X, y, X_test, y_test, standardize: bool = True) -> float:
+    """Test AUC of a model fitted on (X, y), inputs standardised with the training statistics.
+
+    Parameters
+    ----------
+    fit : callable(X, y) -> predict(X_new) -> probabilities
+        E.g. :func:`logistic_fitter` or :func:`mlp_fitter`.
+    standardize : bool
+        Scale features with a StandardScaler fitted on the training rows only.
+    """
+    from sklearn.preprocessing import StandardScaler
+
+    X, X_test = np.asarray(X, dtype=float), np.asarray(X_test, dtype=float)
+    if standardize:
+        sc = StandardScaler().fit(X)
+        X, X_test = sc.transform(X), sc.transform(X_test)
+    return float(roc_auc_score(y_test, fit(X, np.asarray(y, dtype=float))(X_test)))

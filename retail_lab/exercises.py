@@ -129,14 +129,10 @@ def _ch03_base_rate() -> float:
 
 
 def _ch03_lr_auc() -> float:
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import roc_auc_score
-    from sklearn.preprocessing import StandardScaler
+    from .evaluation import holdout_auc, logistic_fitter
 
     (X, y), (Xt, yt) = _ch03_datasets()
-    sc = StandardScaler().fit(X)
-    lr = LogisticRegression(max_iter=1000).fit(sc.transform(X), y)
-    return float(roc_auc_score(yt, lr.predict_proba(sc.transform(Xt))[:, 1]))
+    return holdout_auc(logistic_fitter(), X, y, Xt, yt)
 
 
 def _sigmoid_slope_at_0() -> float:
@@ -245,20 +241,14 @@ def _removed_share() -> float:
 
 
 def _raw_lr_auc() -> float:
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import roc_auc_score
-    from sklearn.preprocessing import StandardScaler
-
     from .datasets import load_online_retail
+    from .evaluation import holdout_auc, logistic_fitter
     from .features import repurchase_dataset
 
     raw = load_online_retail()
-    raw = raw[raw["CustomerID"].notna()]
-    X, y = repurchase_dataset(raw, "2011-05-01")
+    X, y = repurchase_dataset(raw[raw["CustomerID"].notna()], "2011-05-01")
     Xt, yt = repurchase_dataset(_clean_retail().clean, "2011-08-01")  # clean test set
-    sc = StandardScaler().fit(X)
-    lr = LogisticRegression(max_iter=1000).fit(sc.transform(X), y)
-    return float(roc_auc_score(yt, lr.predict_proba(sc.transform(Xt))[:, 1]))
+    return holdout_auc(logistic_fitter(), X, y, Xt, yt)
 
 
 def _newsvendor_q() -> float:

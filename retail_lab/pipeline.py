@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import quality
-from .features import FEATURE_COLUMNS, customer_features, line_revenue, repurchase_labels
+from .features import FEATURE_COLUMNS, line_revenue, repurchase_dataset
 
 __all__ = [
     "ARTICLE_STAGES",
@@ -302,8 +302,7 @@ def repurchase_pipeline(
 
     def s_features(st):
         tx = st["quality"].clean
-        X = customer_features(tx, cutoff)
-        y = repurchase_labels(tx, X.index, cutoff, horizon_days)
+        X, y = repurchase_dataset(tx, cutoff, horizon_days, log=False)  # logs are taken in _transform
         if y.nunique() < 2:
             raise ValueError("labels have a single class; choose another cutoff or horizon")
         st["X"], st["y"] = X, y
@@ -341,14 +340,7 @@ def repurchase_pipeline(
     def s_feedback(st):
         tx = st["quality"].clean
         dep = st["deployment"]
-        X2 = customer_features(tx, feedback_cutoff)
-        y2 = repurchase_labels(tx, X2.index, feedback_cutoff, horizon_days)
-        end = pd.Timestamp(feedback_cutoff) + pd.Timedelta(days=horizon_days)
-        if tx["InvoiceDate"].max() < end - pd.Timedelta(days=1):
-            raise ValueError(
-                f"the data end before the feedback window closes ({end:%Y-%m-%d}); "
-                "move feedback_cutoff earlier"
-            )
+        X2, y2 = repurchase_dataset(tx, feedback_cutoff, horizon_days, log=False)
         p = dep.score(X2)
         fb = {
             "auc": roc_auc_score(y2, p),

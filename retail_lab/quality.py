@@ -201,7 +201,9 @@ def _outlier(df: pd.DataFrame, ctx: dict) -> np.ndarray:
 
 
 def _cancelled_original(df: pd.DataFrame, ctx: dict) -> np.ndarray:
-    pairs = ctx.setdefault("cancellation_pairs", match_cancellations(df))
+    if "cancellation_pairs" not in ctx:  # computed once per check, reused in the report
+        ctx["cancellation_pairs"] = match_cancellations(df)
+    pairs = ctx["cancellation_pairs"]
     return df.index.isin(pairs["original_index"])
 
 
@@ -355,7 +357,8 @@ def check(df: pd.DataFrame, *, outlier_z: float = 4.0, rule_set: Sequence[Rule] 
         }
     )
     details = {
-        "cancellation_pairs": ctx.get("cancellation_pairs", match_cancellations(df)),
+        "cancellation_pairs": (ctx["cancellation_pairs"] if "cancellation_pairs" in ctx
+                               else match_cancellations(df)),
         "outlier_threshold_units": ctx.get("outlier_threshold", np.nan),
     }
     return QualityReport(table=table, flags=flags, n_rows=n, details=details)
