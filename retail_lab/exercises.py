@@ -180,6 +180,33 @@ def _popularity_hr10() -> float:
     return float(per_user["HR@10"].mean())
 
 
+def _ch06_article_error() -> str:
+    """Run the article's section 5.2 model and fit call on a small random matrix."""
+    from .repro import import_tensorflow
+
+    tf = import_tensorflow()
+    data = np.random.default_rng(0).integers(0, 3, (8, 5))
+    model = tf.keras.Sequential([tf.keras.Input((5,)), tf.keras.layers.Dense(4, activation="relu"),
+                                 tf.keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    try:
+        model.fit(data, epochs=1, verbose=0)
+    except Exception as err:  # noqa: BLE001 - the type is the answer
+        return type(err).__name__
+    return "no error"
+
+
+def _ch06_bpr_params() -> int:
+    n_users, n_items = _rec_split().X.shape
+    return n_users * 64 + n_items * 64 + n_items
+
+
+def _ch06_val_users() -> int:
+    from .recsys import book_splits
+
+    return len(book_splits(_clean_retail().clean)[0].protocol("all")[0])
+
+
 def _article_keras_params() -> int:
     from .repro import import_tensorflow
 
@@ -371,6 +398,16 @@ QUESTIONS: dict[tuple[str, str], Question] = {
         Question("ch05", "q3", "HR@10 of the popularity baseline in the all-purchases protocol.",
                  _popularity_hr10, "float", 0.01,
                  "Fit Popularity on split.X and average the per-user HR@10 from evaluate()."),
+        Question("ch06", "q1", "The exception type Keras 3 raises for the article's fit call.",
+                 _ch06_article_error, "text", 0.0,
+                 "fit() receives inputs but no targets; catch the exception and read its type name."),
+        Question("ch06", "q2", "Trainable parameters of BPR-MF (dimension 64) on the test split.",
+                 _ch06_bpr_params, "int", 0.0,
+                 "One 64-vector per customer and per product, plus one bias per product."),
+        Question("ch06", "q3", "Customers evaluated on the validation month (all purchases).",
+                 _ch06_val_users, "int", 0.0,
+                 "Customers with a training purchase and an August 2011 purchase of a product "
+                 "seen in training."),
         Question("ch09", "q1", "Newsvendor order for N(100, 20^2) demand, underage 4, overage 1.",
                  _newsvendor_q, "float", 1e-6, "Order up to the critical fractile cu / (cu + co) of demand."),
         Question("ch09", "q2", "MASE of the seasonal naive forecast in the chapter's backtest.",

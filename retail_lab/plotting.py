@@ -34,6 +34,8 @@ __all__ = [
     "series_plot",
     "bar_plot",
     "forecast_plot",
+    "recsys_training_plot",
+    "model_comparison_plot",
 ]
 
 #: Okabe-Ito colours: distinguishable with colour-vision deficiency and in greyscale print.
@@ -459,4 +461,72 @@ def forecast_plot(actual: pd.DataFrame, forecasts: dict, codes, title: str = "Fo
     axes[0].legend(fontsize=7, ncol=len(forecasts) + 1, loc="upper left")
     axes[-1].set_xlabel("day")
     axes[0].figure.suptitle(title, fontweight="bold")
+    return axes
+
+
+def recsys_training_plot(histories: dict, title: str = "Training curves"):
+    """Per model: training loss (left axis) and validation NDCG@10 (right axis) by epoch.
+
+    Parameters
+    ----------
+    histories : dict of name -> DataFrame with epoch, train_loss, val_ndcg@10
+        ``KerasRecommender.history_`` of runs fitted with ``validate=True``; the best epoch
+        (the weights kept) is marked.
+
+    Returns
+    -------
+    ndarray of Axes (the loss axes)
+    """
+    n = len(histories)
+    fig, axes = plt.subplots(1, n, figsize=(2.9 * n + 0.6, 3.2), squeeze=False)
+    axes = axes[0]
+    for ax, (name, h) in zip(axes, histories.items()):
+        ax.plot(h["epoch"], h["train_loss"], "o-", color=PALETTE[0], ms=3, label="train loss")
+        ax.set_xlabel("epoch")
+        ax.set_title(name, fontsize=10)
+        ax2 = ax.twinx()
+        ax2.plot(h["epoch"], h["val_ndcg@10"], "s--", color=PALETTE[3], ms=3, label="validation NDCG@10")
+        best = h.loc[h["val_ndcg@10"].idxmax()]
+        ax2.axvline(best["epoch"], color="grey", lw=0.8, ls=":")
+        ax2.tick_params(axis="y", colors=PALETTE[3])
+        if ax is axes[-1]:
+            ax2.set_ylabel("validation NDCG@10", color=PALETTE[3])
+    axes[0].set_ylabel("training loss (model's own loss)")
+    handles = [mpl.lines.Line2D([], [], color=PALETTE[0], marker="o", label="train loss"),
+               mpl.lines.Line2D([], [], color=PALETTE[3], marker="s", ls="--", label="validation NDCG@10"),
+               mpl.lines.Line2D([], [], color="grey", ls=":", label="best epoch (kept)")]
+    fig.legend(handles=handles, loc="lower center", ncol=3, frameon=False, bbox_to_anchor=(0.5, -0.04))
+    fig.suptitle(title, fontweight="bold")
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    return axes
+
+
+def model_comparison_plot(table: pd.DataFrame, metric: str = "NDCG@10", title: str = "Model comparison",
+                          highlight: dict | None = None):
+    """Horizontal bars with 95% intervals, one panel per protocol, models on the y axis.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`retail_lab.recsys.evaluation_table` output (protocol, model, metric, mean,
+        low, high).
+    metric : str
+    highlight : dict of model -> colour index, optional
+        E.g. to colour Keras models differently from classical ones.
+    """
+    d = table[table["metric"] == metric]
+    prots = list(dict.fromkeys(d["protocol"]))
+    fig, axes = plt.subplots(1, len(prots), figsize=(4.6 * len(prots), 0.32 * d["model"].nunique() + 1.6),
+                             sharey=True, squeeze=False)
+    axes = axes[0]
+    for ax, prot in zip(axes, prots):
+        p = d[d["protocol"] == prot]
+        y = np.arange(len(p))[::-1]
+        colours = [PALETTE[(highlight or {}).get(m, 0)] for m in p["model"]]
+        ax.barh(y, p["mean"], color=colours, xerr=[p["mean"] - p["low"], p["high"] - p["mean"]], capsize=3)
+        ax.set_yticks(y, p["model"])
+        ax.set_xlabel(f"{metric} (mean over customers, 95% CI)")
+        ax.set_title(f"{prot} protocol", fontsize=10)
+    fig.suptitle(title, fontweight="bold")
+    fig.tight_layout()
     return axes

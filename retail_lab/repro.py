@@ -49,6 +49,9 @@ def import_tensorflow():
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+    # performance hints such as "triggered tf.function retracing" go to the Python logger;
+    # they are not errors, and stored notebooks must stay free of them
+    tf.get_logger().setLevel("ERROR")
     return tf
 
 

@@ -28,7 +28,7 @@ def test_int_question_right_and_wrong():
 
 
 def test_every_chapter_has_three_questions():
-    for ch in ("ch01", "ch02", "ch03", "ch04", "ch05", "ch09", "ch10", "ch11", "ch12", "ch13"):
+    for ch in ("ch01", "ch02", "ch03", "ch04", "ch05", "ch06", "ch09", "ch10", "ch11", "ch12", "ch13"):
         assert len(questions(ch)) >= 3
     assert all(q.hint for q in QUESTIONS.values())
 
@@ -45,6 +45,9 @@ def test_data_questions_right_and_wrong(real_data, monkeypatch):
             assert not check(*key, not truth)
         elif q.kind == "int":
             assert not check(*key, truth + 1)
+        elif q.kind == "text":
+            assert check(*key, f"  {truth.upper()} ")  # case and spaces do not matter
+            assert not check(*key, truth + "x")
         else:
             assert not check(*key, truth * 1.2)
             if 0 < truth < 1:

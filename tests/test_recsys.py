@@ -202,3 +202,15 @@ def test_exclude_with_external_history():
     p = recsys.Popularity().fit(X_part)
     assert p.recommend([0], k=1, exclude_seen=True).tolist() == [[1]]  # only the fitted history
     assert p.recommend([0], k=1, exclude_seen=X_full).tolist() == [[2]]  # the full history
+
+
+def test_top_k_matches_a_full_stable_sort_with_ties():
+    from retail_lab.recsys import top_k
+
+    rng = np.random.default_rng(0)
+    for t in range(200):
+        n, m = int(rng.integers(1, 20)), int(rng.integers(5, 150))
+        k = int(rng.integers(1, m))
+        s = rng.integers(0, 4, (n, m)).astype(float) if t % 2 else rng.random((n, m))
+        s[rng.random((n, m)) < 0.1] = -np.inf
+        np.testing.assert_array_equal(top_k(s, k), np.argsort(-s, axis=1, kind="stable")[:, :k])

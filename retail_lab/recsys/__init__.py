@@ -1,11 +1,15 @@
 """Recommendation: protocol (temporal split), metrics, models, and rating-scale CF."""
 
-from . import cf, metrics
-from .data import RecSplit, interaction_matrix, item_descriptions, recency_matrix, temporal_split
-from .models import EASE, FusedItemKNN, ItemKNN, Popularity, Recommender, RepeatBuyer, text_similarity, top_k
+from . import cf, metrics, neural
+from .data import (TEST_CUTOFF, VALIDATION_CUTOFF, RecSplit, book_splits, interaction_matrix,
+                   item_descriptions, recency_matrix, temporal_split)
+from .models import (EASE, Blend, FusedItemKNN, ItemKNN, Popularity, Recommender, RepeatBuyer,
+                     text_similarity, top_k)
+from .serving import RecommendationService
 
 __all__ = ["cf", "metrics", "RecSplit", "interaction_matrix", "item_descriptions", "recency_matrix",
-           "temporal_split", "EASE", "RepeatBuyer",
+           "temporal_split", "book_splits", "VALIDATION_CUTOFF", "TEST_CUTOFF", "EASE", "RepeatBuyer",
+           "Blend", "RecommendationService", "neural",
            "ItemKNN", "FusedItemKNN", "Popularity", "Recommender", "text_similarity", "top_k",
            "evaluate", "evaluation_table"]
 
@@ -41,10 +45,21 @@ def evaluation_table(models: dict, split: RecSplit, protocols=("all", "new"),
     """
     import pandas as pd
 
+    import numpy as np
+
+    prot_rows = {p: split.protocol(p) for p in protocols}
+    union = np.unique(np.concatenate([r for r, _, _ in prot_rows.values()]))
+    results = {}
+    for name, model in models.items():
+        scores = model.score(union)  # score each user once, rank per protocol
+        for prot, (rows, relevant, exclude) in prot_rows.items():
+            recs = model.rank(scores[np.searchsorted(union, rows)], rows, k=20,
+                              exclude_seen=split.X if exclude else False)
+            results[prot, name] = (metrics.evaluate_rankings(list(recs), relevant, (10, 20)), recs)
     rows = []
     for prot in protocols:
-        for name, model in models.items():
-            per_user, recs = evaluate(model, split, prot, ks=(10, 20))
+        for name in models:
+            per_user, recs = results[prot, name]
             cov = metrics.catalog_coverage(recs, len(split.items), 10)
             for m in metric_names:
                 mean, lo, hi = metrics.bootstrap_ci(per_user[m], n_boot=n_boot, seed=seed)

@@ -8,7 +8,14 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-__all__ = ["RecSplit", "interaction_matrix", "temporal_split", "item_descriptions", "recency_matrix"]
+__all__ = ["RecSplit", "interaction_matrix", "temporal_split", "item_descriptions", "recency_matrix",
+           "book_splits", "VALIDATION_CUTOFF", "TEST_CUTOFF"]
+
+#: The book's protocol: hyperparameters are chosen on a validation split (train before
+#: VALIDATION_CUTOFF, validate up to TEST_CUTOFF), then models are refit on everything
+#: before TEST_CUTOFF and tested from TEST_CUTOFF to the end of the data.
+VALIDATION_CUTOFF = "2011-08-01"
+TEST_CUTOFF = "2011-09-01"
 
 
 def interaction_matrix(tx: pd.DataFrame, users: pd.Index, items: pd.Index, binary: bool = True) -> sp.csr_matrix:
@@ -52,6 +59,8 @@ class RecSplit:
         Every product bought in training (columns of ``X``; the ranking is over all of them).
     X : csr_matrix, shape (n_users, n_items)
         Binary training interactions.
+    cutoff : Timestamp
+        First instant of the test period (every training line is before it).
     """
 
     train: pd.DataFrame
@@ -59,6 +68,7 @@ class RecSplit:
     users: pd.Index
     items: pd.Index
     X: sp.csr_matrix
+    cutoff: pd.Timestamp | None = None
 
     def protocol(self, name: str) -> tuple[np.ndarray, list[set], bool]:
         """Evaluation users, their relevant items, and whether to exclude seen items.
@@ -133,7 +143,7 @@ def temporal_split(tx: pd.DataFrame, cutoff: str = "2011-09-01", end: str | None
         raise ValueError(f"cutoff {cutoff} leaves an empty train or test period")
     users = pd.Index(np.sort(train["CustomerID"].unique()), name="CustomerID")
     items = pd.Index(np.sort(train["StockCode"].unique()), name="StockCode")
-    return RecSplit(train, test, users, items, interaction_matrix(train, users, items))
+    return RecSplit(train, test, users, items, interaction_matrix(train, users, items), cut)
 
 
 def item_descriptions(tx: pd.DataFrame, items: pd.Index) -> list[str]:
@@ -177,3 +187,34 @@ def recency_matrix(tx: pd.DataFrame, users: pd.Index, items: pd.Index, cutoff,
     m = sp.csr_matrix((w[ok], (r[ok], c[ok])), shape=(len(users), len(items)))
     m.sum_duplicates()
     return m
+
+
+def book_splits(tx: pd.DataFrame) -> tuple[RecSplit, RecSplit]:
+    """The validation and test splits of the book's protocol, checked for leakage.
+
+    Parameters
+    ----------
+    tx : DataFrame
+        Clean product lines (``retail_lab.quality.clean(...).clean``).
+
+    Returns
+    -------
+    validation : RecSplit
+        Train before 2011-08-01, validate on August 2011.
+    test : RecSplit
+        Train before 2011-09-01, test from 2011-09-01 to the end of the data.
+
+    Raises
+    ------
+    AssertionError
+        If any training line is not strictly before its split's cutoff, or a test line
+        falls outside its test period (would mean leakage).
+    """
+    val = temporal_split(tx, cutoff=VALIDATION_CUTOFF, end=TEST_CUTOFF)
+    test = temporal_split(tx, cutoff=TEST_CUTOFF)
+    for s, end in ((val, pd.Timestamp(TEST_CUTOFF)), (test, None)):
+        assert s.train["InvoiceDate"].max() < s.cutoff, "training line at or after the cutoff"
+        assert s.test["InvoiceDate"].min() >= s.cutoff, "test line before the cutoff"
+        if end is not None:
+            assert s.test["InvoiceDate"].max() < end, "validation line in the test period"
+    return val, test

@@ -9,15 +9,29 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Recommender", "Popularity", "ItemKNN", "FusedItemKNN", "RepeatBuyer", "EASE", "text_similarity", "top_k"]
+__all__ = ["Recommender", "Popularity", "ItemKNN", "FusedItemKNN", "RepeatBuyer", "EASE", "Blend",
+           "text_similarity", "top_k"]
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of the k largest scores per row, best first; ties broken by lower index."""
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
-    k = min(k, scores.shape[1])
-    return np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    n_rows, n_items = scores.shape
+    k = min(k, n_items)
+    if k * 4 >= n_items or n_rows == 0:
+        return np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    # Same result as the full stable sort, faster: keep every score above the k-th largest,
+    # then the lowest-index items among those tied with it, and sort only those k.
+    s = np.where(np.isnan(scores), -np.inf, scores)
+    kth = -np.partition(-s, k - 1, axis=1)[:, k - 1:k]
+    above = s > kth
+    tied = s == kth
+    need = k - above.sum(axis=1, keepdims=True)
+    keep = above | (tied & (np.cumsum(tied, axis=1) <= need))
+    cols = np.nonzero(keep)[1].reshape(n_rows, k)
+    order = np.argsort(-np.take_along_axis(s, cols, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(cols, order, axis=1)
 
 
 class Recommender:
@@ -38,9 +52,14 @@ class Recommender:
         """
         self._check_fitted()
         rows = np.asarray(rows, dtype=int)
-        s = self.score(rows).astype(float)
+        return self.rank(self.score(rows), rows, k, exclude_seen)
+
+    def rank(self, scores, rows, k: int = 10, exclude_seen=False) -> np.ndarray:
+        """Top-k of precomputed ``scores`` (shape (len(rows), n_items)) for users ``rows``;
+        ``exclude_seen`` as in :meth:`recommend`. Lets one scoring serve several protocols."""
+        s = np.array(scores, dtype=float)
         if exclude_seen is not False and exclude_seen is not None:
-            seen = (self.X_ if exclude_seen is True else sp.csr_matrix(exclude_seen))[rows]
+            seen = (self.X_ if exclude_seen is True else sp.csr_matrix(exclude_seen))[np.asarray(rows, dtype=int)]
             s[seen.nonzero()] = -np.inf
         return top_k(s, k)
 
@@ -195,3 +214,46 @@ class EASE(Recommender):
     def score(self, rows) -> np.ndarray:
         self._check_fitted()
         return np.asarray(self.X_[np.asarray(rows, dtype=int)] @ self.B_)
+
+
+class Blend(Recommender):
+    """Weighted sum of several fitted recommenders' scores, each scaled per user to [0, 1].
+
+    Lets a model combine signals, e.g. the repeat baseline (what the user buys again) with a
+    discovery model (what is new to them): ``s = sum_m w_m * minmax_u(s_m)``.
+
+    Parameters
+    ----------
+    models : dict of name -> fitted Recommender
+        All fitted on the same users and items.
+    weights : dict of name -> float
+        Non-negative; missing names weigh 0.
+    """
+
+    def __init__(self, models: dict, weights: dict):
+        if not models:
+            raise ValueError("Blend needs at least one model")
+        unknown = set(weights) - set(models)
+        if unknown:
+            raise ValueError(f"weights name unknown models {sorted(unknown)}; models are {sorted(models)}")
+        if any(w < 0 for w in weights.values()):
+            raise ValueError(f"weights must be >= 0, got {weights}")
+        self.models, self.weights = models, weights
+        self.X_ = next(iter(models.values())).X_
+
+    def fit(self, X=None) -> "Blend":
+        """Nothing to fit: the parts are fitted already. Returns self."""
+        return self
+
+    def score(self, rows) -> np.ndarray:
+        total = None
+        for name, w in self.weights.items():
+            if w == 0:
+                continue
+            s = np.asarray(self.models[name].score(rows), dtype=np.float64)
+            lo, hi = s.min(axis=1, keepdims=True), s.max(axis=1, keepdims=True)
+            s = (s - lo) / np.where(hi > lo, hi - lo, 1.0)
+            total = w * s if total is None else total + w * s
+        if total is None:
+            raise ValueError("every weight is 0")
+        return total

@@ -1,0 +1,748 @@
+"""Keras recommenders for purchases: BPR matrix factorisation, NeuMF, a two-tower model with
+user and item features, and a SASRec-style self-attention model over purchase sequences.
+
+All follow :class:`retail_lab.recsys.Recommender`: ``fit(split)`` returns self, ``score(rows)``
+gives a dense (n_rows, n_items) array over the whole catalogue, ``recommend`` ranks it.
+Training is epoch by epoch with a record in ``history_`` (train loss, seconds, and, when
+``fit(..., validate=True)``, NDCG@10 on the split's own test period for early stopping).
+Only ever validate on a *validation* split (test period before the real test cutoff); the
+refit on all training data then uses the best epoch count, ``best_epoch_``.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from ..repro import import_tensorflow
+from .data import RecSplit, interaction_matrix, recency_matrix
+from .models import Recommender
+
+__all__ = ["KerasRecommender", "BPRMF", "NeuMF", "TwoTower", "SASRec", "user_features",
+           "item_features", "purchase_sequences", "next_period_examples", "count_params", "load_model"]
+
+
+def _keras():
+    import_tensorflow()
+    import keras
+
+    return keras
+
+
+def load_model(path):
+    """Load a model saved by :meth:`KerasRecommender.save` with ``safe_mode=True``.
+
+    Safe mode refuses to run arbitrary code stored in the file (lambda layers); the book's
+    custom layers are registered classes, so they load.
+    """
+    keras = _keras()
+    _item_tower_layer(), _sasrec_layers()  # make sure the custom classes are registered
+    return keras.saving.load_model(path, safe_mode=True)
+
+
+def count_params(model) -> int:
+    """Number of trainable parameters of a Keras model."""
+    return int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
+
+
+# --------------------------------------------------------------------------- features
+
+
+def user_features(tx: pd.DataFrame, users: pd.Index, cutoff) -> pd.DataFrame:
+    """Country and RFM of each user from purchases before ``cutoff``.
+
+    Parameters
+    ----------
+    tx : DataFrame
+        Clean purchase lines with CustomerID, InvoiceNo, InvoiceDate, Quantity, UnitPrice,
+        Country.
+    users : Index
+        Rows of the result, in this order.
+    cutoff : str or Timestamp
+
+    Returns
+    -------
+    DataFrame, shape (len(users), 4), index users
+        country (str, most frequent; "unknown" for users without purchases), and
+        log_recency, log_frequency, log_monetary: ``log1p`` of days since the last purchase,
+        distinct invoices, and spend in GBP (users without purchases: recency 365 days, 0, 0).
+    """
+    cut = pd.Timestamp(cutoff)
+    past = tx[(tx["InvoiceDate"] < cut) & tx["CustomerID"].isin(users)]
+    g = past.assign(rev=past["Quantity"] * past["UnitPrice"]).groupby("CustomerID")
+    rfm = pd.DataFrame({
+        "recency": (cut - g["InvoiceDate"].max()).dt.total_seconds() / 86400.0,
+        "frequency": g["InvoiceNo"].nunique(),
+        "monetary": g["rev"].sum().clip(lower=0),
+    }).reindex(users)
+    rfm = rfm.fillna({"recency": 365.0, "frequency": 0.0, "monetary": 0.0})
+    country = (past.assign(Country=past["Country"].astype(str))
+               .groupby(["CustomerID", "Country"], observed=True).size().rename("n").reset_index()
+               .sort_values(["CustomerID", "n", "Country"], ascending=[True, False, True])
+               .drop_duplicates("CustomerID").set_index("CustomerID")["Country"])
+    out = pd.DataFrame({"country": country.reindex(users).astype(object).fillna("unknown").astype(str)},
+                       index=users)
+    for col in ("recency", "frequency", "monetary"):
+        out[f"log_{col}"] = np.log1p(rfm[col].to_numpy(dtype=float))
+    return out
+
+
+def item_features(tx: pd.DataFrame, items: pd.Index, n_price_bands: int = 8,
+                  max_tokens: int = 2000) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Price band and description tokens of each item.
+
+    Returns
+    -------
+    price_band : ndarray of int, shape (n_items,)
+        Quantile band (0 .. n_price_bands - 1) of the item's median unit price.
+    tokens : ndarray of float32, shape (n_items, n_tokens)
+        Binary bag of the description's words (the ``max_tokens`` most frequent).
+    vocabulary : list of str, length n_tokens
+    """
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from .data import item_descriptions
+
+    price = tx.groupby("StockCode", observed=True)["UnitPrice"].median().reindex(items)
+    price = price.fillna(price.median()).to_numpy(dtype=float)
+    edges = np.quantile(price, np.linspace(0, 1, n_price_bands + 1)[1:-1])
+    band = np.searchsorted(edges, price, side="right").astype(np.int32)
+    docs = [d.lower() for d in item_descriptions(tx, items)]
+    vec = CountVectorizer(binary=True, max_features=max_tokens, token_pattern=r"[a-z]{2,}")
+    T = vec.fit_transform(docs).toarray().astype(np.float32)
+    return band, T, list(vec.get_feature_names_out())
+
+
+def purchase_sequences(tx: pd.DataFrame, users: pd.Index, items: pd.Index) -> list[np.ndarray]:
+    """Each user's purchased item indices in time order, one entry per (invoice, item).
+
+    A product bought again moves to the end (only its last purchase is kept), so a sequence
+    lists distinct items ordered by when the user last bought them.
+
+    Returns
+    -------
+    list of ndarray of int, length len(users)
+    """
+    t = tx[["CustomerID", "StockCode", "InvoiceDate"]].copy()
+    t["u"] = users.get_indexer(t["CustomerID"])
+    t["i"] = items.get_indexer(t["StockCode"])
+    t = t[(t["u"] >= 0) & (t["i"] >= 0)]
+    t["pos"] = np.arange(len(t))
+    t = t.sort_values(["u", "InvoiceDate", "pos"]).drop_duplicates(["u", "i"], keep="last")
+    seqs = [np.zeros(0, dtype=np.int64) for _ in range(len(users))]
+    for u, s in t.groupby("u")["i"]:
+        seqs[int(u)] = s.to_numpy(dtype=np.int64)
+    return seqs
+
+
+def next_period_examples(split: RecSplit, horizon_days: int = 30, every_days: int = 14,
+                         span_days: int = 240, half_life_days: float = 90.0):
+    """Training examples that mimic the test task: history up to a date -> the next period.
+
+    For snapshot dates ``c`` every ``every_days`` in the last ``span_days`` before the split
+    cutoff (the last one ``horizon_days`` before it, so no target crosses the cutoff), each
+    user with history before ``c`` and a purchase in ``[c, c + horizon)`` gives one example.
+
+    Returns
+    -------
+    history : csr_matrix, shape (n_examples, n_items)
+        Recency-weighted purchase counts before ``c``.
+    target : csr_matrix, shape (n_examples, n_items)
+        1 for each item bought in ``[c, c + horizon)``.
+    user_rows : ndarray of int, shape (n_examples,)
+        Row of the user in ``split.X``.
+    dates : ndarray of datetime64, shape (n_examples,)
+    """
+    train = split.train
+    cut = pd.Timestamp(split.cutoff)
+    last = cut - pd.Timedelta(days=horizon_days)
+    dates = pd.date_range(end=last, periods=max(1, span_days // every_days), freq=f"{every_days}D")
+    H, Y, R, D = [], [], [], []
+    for c in dates:
+        past = train[train["InvoiceDate"] < c]
+        fut = train[(train["InvoiceDate"] >= c) & (train["InvoiceDate"] < c + pd.Timedelta(days=horizon_days))]
+        if past.empty or fut.empty:
+            continue
+        W = recency_matrix(past, split.users, split.items, c, half_life_days)
+        T = interaction_matrix(fut, split.users, split.items)
+        rows = np.flatnonzero((np.diff(T.indptr) > 0) & (np.diff(W.indptr) > 0))
+        H.append(W[rows]), Y.append(T[rows]), R.append(rows), D.append(np.full(len(rows), c.to_datetime64()))
+    if not H:
+        raise ValueError("no snapshot has both history and a next-period purchase; "
+                         "use a later cutoff or a longer span_days")
+    return sp.vstack(H).tocsr(), sp.vstack(Y).tocsr(), np.concatenate(R), np.concatenate(D)
+
+
+def _history_input(W: sp.csr_matrix) -> np.ndarray:
+    """log1p of recency-weighted counts, each row scaled to unit L2 norm; dense float32."""
+    W = sp.csr_matrix(W, dtype=np.float32, copy=True)
+    W.data = np.log1p(W.data)
+    n = np.sqrt(np.asarray(W.multiply(W).sum(axis=1)).ravel())
+    n[n == 0] = 1.0
+    return (sp.diags(1.0 / n) @ W).toarray().astype(np.float32)
+
+
+# --------------------------------------------------------------------------- base class
+
+
+class KerasRecommender(Recommender):
+    """Shared training loop: epochs, history, early stopping on validation NDCG@10.
+
+    Parameters
+    ----------
+    epochs : int
+        Maximum epochs (with ``validate=True``) or exact epochs (refit).
+    batch_size : int
+    learning_rate : float
+        Adam step size.
+    patience : int
+        Epochs without a better validation NDCG@10 before stopping.
+    seed : int
+        Seeds weight initialisation, shuffling and negative sampling.
+    """
+
+    def __init__(self, epochs: int = 20, batch_size: int = 256, learning_rate: float = 1e-3,
+                 patience: int = 3, seed: int = 0):
+        for name, v in (("epochs", epochs), ("batch_size", batch_size), ("patience", patience)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if not learning_rate > 0:
+            raise ValueError(f"learning_rate must be > 0, got {learning_rate}")
+        self.epochs, self.batch_size, self.learning_rate = int(epochs), int(batch_size), learning_rate
+        self.patience, self.seed = int(patience), int(seed)
+
+    # subclasses implement
+    def _prepare(self, split: RecSplit) -> None:
+        raise NotImplementedError
+
+    def _build(self):
+        raise NotImplementedError
+
+    def _train_epoch(self, epoch: int) -> float:
+        raise NotImplementedError
+
+    def fit(self, split: RecSplit, validate: bool = False, protocol: str = "new") -> "KerasRecommender":
+        """Train on ``split.train``; with ``validate=True`` early-stop on ``split.test``.
+
+        Parameters
+        ----------
+        split : RecSplit
+            With ``validate=True`` this must be a validation split (its test period lies
+            before the real test cutoff).
+        validate : bool
+            Evaluate NDCG@10 (``protocol``) on the split's test period after every epoch, stop
+            after ``patience`` epochs without improvement and keep the best weights.
+        protocol : {"new", "all"}
+
+        Returns
+        -------
+        self
+        """
+        from . import evaluate
+
+        keras = _keras()
+        keras.utils.set_random_seed(self.seed)
+        self._rng = np.random.default_rng(self.seed)
+        self.X_ = split.X
+        self.n_items_ = split.X.shape[1]
+        self._prepare(split)
+        self.model_ = self._build()
+        self.model_.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss=self._loss())
+        self.n_params_ = count_params(self.model_)
+        records, best, best_w, wait = [], -np.inf, None, 0
+        start = time.perf_counter()
+        for epoch in range(1, self.epochs + 1):
+            loss = self._train_epoch(epoch)
+            rec = {"epoch": epoch, "train_loss": float(loss)}
+            if validate:
+                self._after_training()
+                per_user, _ = evaluate(self, split, protocol, ks=(10,))
+                rec["val_ndcg@10"] = float(per_user["NDCG@10"].mean())
+                if rec["val_ndcg@10"] > best:
+                    best, best_w, wait, self.best_epoch_ = rec["val_ndcg@10"], self.model_.get_weights(), 0, epoch
+                else:
+                    wait += 1
+            rec["seconds"] = time.perf_counter() - start
+            records.append(rec)
+            if validate and wait >= self.patience:
+                break
+        if validate:
+            self.model_.set_weights(best_w)
+        else:
+            self.best_epoch_ = len(records)
+        self._after_training()
+        self.train_seconds_ = time.perf_counter() - start
+        self.history_ = pd.DataFrame(records)
+        # training examples are not needed for scoring; free them (memory budget)
+        for name in ("_inputs", "_target", "_x", "_y", "_u", "_i", "_rng"):
+            self.__dict__.pop(name, None)
+        import gc
+
+        gc.collect()
+        return self
+
+    def _loss(self):
+        keras = _keras()
+        return keras.losses.CategoricalCrossentropy(from_logits=True)
+
+    def save(self, path) -> None:
+        """Save the trained Keras model (``.keras`` format; item features included)."""
+        self._check_fitted()
+        if not str(path).endswith(".keras"):
+            raise ValueError(f"path must end with .keras, got {path!r}")
+        self.model_.save(path)
+
+    def _after_training(self) -> None:
+        """Hook: cache what scoring needs (e.g. item embeddings) after weights change."""
+
+    def _predict(self, model, inputs) -> np.ndarray:
+        """Model outputs as NumPy: a direct call for small batches (low latency when serving
+        one customer), ``predict`` in batches otherwise."""
+        first = inputs[next(iter(inputs))] if isinstance(inputs, dict) else inputs
+        if len(first) <= 64:
+            return np.asarray(model(inputs, training=False))
+        return np.asarray(model.predict(inputs, batch_size=1024, verbose=0))
+
+    def refit_params(self) -> dict:
+        """Constructor arguments for the refit: the same, with ``epochs = best_epoch_``."""
+        params = {k: getattr(self, k) for k in self._param_names()}
+        params["epochs"] = int(self.best_epoch_)
+        return params
+
+    def _param_names(self):
+        import inspect
+
+        names = []
+        for cls in type(self).__mro__:
+            if "__init__" in cls.__dict__ and cls is not object:
+                names += [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "kwargs")]
+        return list(dict.fromkeys(names))
+
+
+def _bpr_loss(y_true, diff):
+    keras = _keras()
+    return keras.ops.mean(keras.ops.softplus(-diff))
+
+
+class BPRMF(KerasRecommender):
+    """Matrix factorisation trained with the BPR pairwise loss (Rendle et al., 2009).
+
+    ``s(u, i) = p_u . q_i + b_i``; each epoch pairs every training purchase (u, i) with an
+    item j drawn uniformly from those u did not buy, and minimises
+    ``softplus(-(s(u, i) - s(u, j)))`` plus L2 on the embeddings.
+
+    Parameters
+    ----------
+    dim : int
+        Embedding size.
+    l2 : float
+        L2 penalty on the embeddings.
+    """
+
+    def __init__(self, dim: int = 64, l2: float = 1e-5, epochs: int = 20, batch_size: int = 1024,
+                 learning_rate: float = 2e-3, patience: int = 3, seed: int = 0):
+        super().__init__(epochs, batch_size, learning_rate, patience, seed)
+        self.dim, self.l2 = dim, l2
+
+    def _prepare(self, split):
+        X = split.X.tocoo()
+        self._u, self._i = X.row.astype(np.int32), X.col.astype(np.int32)
+        self.n_users_ = split.X.shape[0]
+
+    def _build(self):
+        keras = _keras()
+        reg = keras.regularizers.L2(self.l2)
+        u = keras.Input((), dtype="int32", name="user")
+        i = keras.Input((), dtype="int32", name="item")
+        j = keras.Input((), dtype="int32", name="negative")
+        P = keras.layers.Embedding(self.n_users_, self.dim, embeddings_regularizer=reg, name="user_emb")
+        Q = keras.layers.Embedding(self.n_items_, self.dim, embeddings_regularizer=reg, name="item_emb")
+        B = keras.layers.Embedding(self.n_items_, 1, name="item_bias")
+        pu = P(u)
+        s_i = keras.ops.sum(pu * Q(i), axis=-1) + keras.ops.squeeze(B(i), -1)
+        s_j = keras.ops.sum(pu * Q(j), axis=-1) + keras.ops.squeeze(B(j), -1)
+        return keras.Model([u, i, j], s_i - s_j, name="bpr_mf")
+
+    def _loss(self):
+        return _bpr_loss
+
+    def _train_epoch(self, epoch):
+        j = self._rng.integers(0, self.n_items_, size=len(self._u)).astype(np.int32)
+        bought = np.asarray(self.X_[self._u, j]).ravel() > 0
+        while bought.any():  # redraw negatives the user did buy
+            j[bought] = self._rng.integers(0, self.n_items_, size=int(bought.sum()))
+            bought[bought] = np.asarray(self.X_[self._u[bought], j[bought]]).ravel() > 0
+        h = self.model_.fit([self._u, self._i, j], np.zeros(len(j), np.float32), batch_size=self.batch_size,
+                            epochs=1, verbose=0, shuffle=True)
+        return h.history["loss"][-1]
+
+    def _after_training(self):
+        m = self.model_
+        self._P = m.get_layer("user_emb").get_weights()[0]
+        self._Q = m.get_layer("item_emb").get_weights()[0]
+        self._b = m.get_layer("item_bias").get_weights()[0].ravel()
+
+    def score(self, rows):
+        self._check_fitted()
+        return self._P[np.asarray(rows, dtype=int)] @ self._Q.T + self._b[None, :]
+
+
+class NeuMF(KerasRecommender):
+    """Neural matrix factorisation (He et al., 2017): GMF and an MLP side by side.
+
+    ``logit(u, i) = w^T [p_u * q_i ; MLP([p'_u ; q'_i])]``, trained with binary
+    cross-entropy on each purchase and ``negatives`` unbought items drawn per epoch.
+
+    Parameters
+    ----------
+    dim : int
+        Size of the GMF embeddings and of each MLP embedding.
+    hidden : tuple of int
+        MLP layer widths.
+    negatives : int
+        Sampled unbought items per purchase.
+    """
+
+    def __init__(self, dim: int = 32, hidden=(64, 32), negatives: int = 4, l2: float = 1e-6,
+                 epochs: int = 20, batch_size: int = 2048, learning_rate: float = 2e-3,
+                 patience: int = 3, seed: int = 0):
+        super().__init__(epochs, batch_size, learning_rate, patience, seed)
+        self.dim, self.hidden, self.negatives, self.l2 = dim, tuple(hidden), negatives, l2
+
+    _prepare = BPRMF._prepare
+
+    def _build(self):
+        keras = _keras()
+        reg = keras.regularizers.L2(self.l2)
+        u = keras.Input((), dtype="int32", name="user")
+        i = keras.Input((), dtype="int32", name="item")
+        emb = lambda n, name: keras.layers.Embedding(n, self.dim, embeddings_regularizer=reg, name=name)  # noqa: E731
+        gmf = emb(self.n_users_, "gmf_user")(u) * emb(self.n_items_, "gmf_item")(i)
+        h = keras.layers.Concatenate()([emb(self.n_users_, "mlp_user")(u), emb(self.n_items_, "mlp_item")(i)])
+        for n, w in enumerate(self.hidden):
+            h = keras.layers.Dense(w, activation="relu", name=f"mlp_{n}")(h)
+        out = keras.layers.Dense(1, name="output")(keras.layers.Concatenate()([gmf, h]))
+        return keras.Model([u, i], keras.ops.squeeze(out, -1), name="neumf")
+
+    def _loss(self):
+        return _keras().losses.BinaryCrossentropy(from_logits=True)
+
+    def _train_epoch(self, epoch):
+        n = len(self._u)
+        j = self._rng.integers(0, self.n_items_, size=n * self.negatives).astype(np.int32)
+        u = np.concatenate([self._u, np.repeat(self._u, self.negatives)])
+        i = np.concatenate([self._i, j])
+        y = np.concatenate([np.ones(n, np.float32), np.zeros(len(j), np.float32)])
+        h = self.model_.fit([u, i], y, batch_size=self.batch_size, epochs=1, verbose=0, shuffle=True)
+        return h.history["loss"][-1]
+
+    def _after_training(self):
+        w = {layer.name: layer.get_weights() for layer in self.model_.layers if layer.get_weights()}
+        self._w = w
+
+    def score(self, rows, chunk: int = 64):
+        """Every (user, item) pair's logit, computed in NumPy from the trained weights.
+
+        Same numbers as ``model_.predict`` on all pairs (up to float32 rounding), without
+        materialising n_rows * n_items pairs: the first MLP layer splits into a user part and
+        an item part, ``W0 [p; q] = W0_u p + W0_i q``, computed once each.
+        """
+        self._check_fitted()
+        rows = np.asarray(rows, dtype=int)
+        w, d = self._w, self.dim
+        Pg, Qg = w["gmf_user"][0][rows], w["gmf_item"][0]
+        Pm, Qm = w["mlp_user"][0][rows], w["mlp_item"][0]
+        W0, b0 = w["mlp_0"]
+        Wout, bout = w["output"]
+        A = Pm @ W0[:d]                       # (n_rows, h0)
+        B = Qm @ W0[d:] + b0                  # (n_items, h0)
+        out = (Pg * Wout[:d, 0]) @ Qg.T + bout[0]
+        for start in range(0, len(rows), chunk):
+            H = np.maximum(A[start:start + chunk, None, :] + B[None], 0.0)
+            for n in range(1, len(self.hidden)):
+                Wn, bn = w[f"mlp_{n}"]
+                H = np.maximum(H @ Wn + bn, 0.0)
+            out[start:start + chunk] += H @ Wout[d:, 0]
+        return out
+
+
+def _register(cls):
+    return _keras().saving.register_keras_serializable(package="retail_lab")(cls)
+
+
+@functools.lru_cache(maxsize=None)
+def _item_tower_layer():
+    keras = _keras()
+
+    @_register
+    class ItemTower(keras.layers.Layer):
+        """Item vectors from id embedding + price-band embedding + description tokens.
+
+        Holds the item features as non-trainable weights, so ``call`` needs no input and the
+        saved model carries them.
+        """
+
+        def __init__(self, n_items, n_bands, n_tokens, dim, **kwargs):
+            super().__init__(**kwargs)
+            self.n_items, self.n_bands, self.n_tokens, self.dim = n_items, n_bands, n_tokens, dim
+            self.id_emb = keras.layers.Embedding(n_items, dim)
+            self.band_emb = keras.layers.Embedding(n_bands, dim)
+            self.token_proj = keras.layers.Dense(dim, use_bias=False)
+
+        def build(self, input_shape=None):
+            self.band = self.add_weight(shape=(self.n_items,), dtype="int32", trainable=False,
+                                        initializer="zeros", name="price_band")
+            self.tokens = self.add_weight(shape=(self.n_items, self.n_tokens), trainable=False,
+                                          initializer="zeros", name="tokens")
+            self.id_emb.build((self.n_items,))
+            self.band_emb.build((self.n_items,))
+            self.token_proj.build((self.n_items, self.n_tokens))
+
+        def call(self, user_vectors):
+            ids = keras.ops.arange(self.n_items)
+            V = self.id_emb(ids) + self.band_emb(self.band) + self.token_proj(self.tokens)
+            return keras.ops.matmul(user_vectors, keras.ops.transpose(V))
+
+        def get_config(self):
+            return {**super().get_config(), "n_items": self.n_items, "n_bands": self.n_bands,
+                    "n_tokens": self.n_tokens, "dim": self.dim}
+
+    return ItemTower
+
+
+class TwoTower(KerasRecommender):
+    """Two-tower retrieval model trained to predict the next period's purchases.
+
+    User tower: the user's recency-weighted purchase history, country (embedding) and RFM
+    (log recency, frequency, monetary, standardised) -> MLP -> ``dim``-vector. Item tower:
+    id embedding + price-band embedding + projection of the description's words. Score: dot
+    product, softmax over the full catalogue against the items each snapshot user bought in
+    the following ``horizon_days`` (examples from :func:`next_period_examples`).
+
+    Parameters
+    ----------
+    tx : DataFrame
+        The clean lines the split was made from (train part used: features, descriptions,
+        prices). Item features are computed from lines before the cutoff only.
+    dim, hidden : int
+        Tower output size and width of the user tower's hidden layer.
+    dropout : float
+        Dropout on the history input (a denoising autoencoder's trick).
+    horizon_days, every_days, span_days, half_life_days : see :func:`next_period_examples`.
+    """
+
+    def __init__(self, dim: int = 64, hidden: int = 256, dropout: float = 0.5, horizon_days: int = 30,
+                 every_days: int = 28, span_days: int = 240, half_life_days: float = 90.0,
+                 epochs: int = 20, batch_size: int = 256, learning_rate: float = 1e-3,
+                 patience: int = 3, seed: int = 0):
+        super().__init__(epochs, batch_size, learning_rate, patience, seed)
+        self.dim, self.hidden, self.dropout = dim, hidden, dropout
+        self.horizon_days, self.every_days, self.span_days = horizon_days, every_days, span_days
+        self.half_life_days = half_life_days
+
+    def _user_inputs(self, split, W, user_rows, dates):
+        feats = []
+        for d in np.unique(dates):
+            f = user_features(split.train, split.users, pd.Timestamp(d))
+            feats.append(f.iloc[user_rows[dates == d]].assign(_order=np.flatnonzero(dates == d)))
+        f = pd.concat(feats).sort_values("_order")
+        country = self.countries_.get_indexer(f["country"]).astype(np.int32)
+        country[country < 0] = 0  # "unknown" / unseen country
+        rfm = ((f[["log_recency", "log_frequency", "log_monetary"]].to_numpy(float) - self.rfm_mean_)
+               / self.rfm_std_).astype(np.float32)
+        return {"history": _history_input(W), "country": country, "rfm": rfm}
+
+    def _prepare(self, split):
+        f_now = user_features(split.train, split.users, split.cutoff)
+        self.countries_ = pd.Index(["unknown"] + sorted(set(f_now["country"]) - {"unknown"}))
+        cols = ["log_recency", "log_frequency", "log_monetary"]
+        self.rfm_mean_ = f_now[cols].to_numpy(float).mean(axis=0)
+        self.rfm_std_ = f_now[cols].to_numpy(float).std(axis=0) + 1e-9
+        self.band_, self.tokens_, self.vocabulary_ = item_features(split.train, split.items)
+        H, Y, rows, dates = next_period_examples(split, self.horizon_days, self.every_days,
+                                                 self.span_days, self.half_life_days)
+        self._inputs = self._user_inputs(split, H, rows, dates)
+        Yd = Y.toarray().astype(np.float32)
+        self._target = Yd / Yd.sum(axis=1, keepdims=True)
+        self.n_examples_ = len(rows)
+        W_now = recency_matrix(split.train, split.users, split.items, split.cutoff, self.half_life_days)
+        all_rows = np.arange(len(split.users))
+        self._score_inputs = self._user_inputs(split, W_now, all_rows,
+                                               np.full(len(all_rows), pd.Timestamp(split.cutoff).to_datetime64()))
+
+    def _build(self):
+        keras = _keras()
+        hist = keras.Input((self.n_items_,), name="history")
+        country = keras.Input((), dtype="int32", name="country")
+        rfm = keras.Input((3,), name="rfm")
+        h = keras.layers.Dropout(self.dropout)(hist)
+        h = keras.layers.Dense(self.hidden, activation="tanh")(h)
+        c = keras.layers.Embedding(len(self.countries_), 8)(country)
+        z = keras.layers.Concatenate()([h, c, rfm])
+        user_vec = keras.layers.Dense(self.dim, name="user_vector")(z)
+        tower = _item_tower_layer()(self.n_items_, int(self.band_.max()) + 1, self.tokens_.shape[1],
+                                    self.dim, name="item_tower")
+        logits = tower(user_vec)
+        tower.band.assign(self.band_.astype(np.int32))
+        tower.tokens.assign(self.tokens_)
+        return keras.Model([hist, country, rfm], logits, name="two_tower")
+
+    def _train_epoch(self, epoch):
+        h = self.model_.fit(self._inputs, self._target, batch_size=self.batch_size, epochs=1,
+                            verbose=0, shuffle=True)
+        return h.history["loss"][-1]
+
+    def score(self, rows):
+        self._check_fitted()
+        rows = np.asarray(rows, dtype=int)
+        return self._predict(self.model_, {k: v[rows] for k, v in self._score_inputs.items()})
+
+    def scoring_inputs(self, rows) -> dict:
+        """The model inputs of users ``rows`` at the split cutoff (for saving/serving)."""
+        rows = np.asarray(rows, dtype=int)
+        return {k: v[rows] for k, v in self._score_inputs.items()}
+
+
+@functools.lru_cache(maxsize=None)
+def _sasrec_layers():
+    keras = _keras()
+
+    @_register
+    class PositionalItemEmbedding(keras.layers.Layer):
+        """Item embedding (0 = padding) plus a learned position embedding."""
+
+        def __init__(self, n_items, max_len, dim, **kwargs):
+            super().__init__(**kwargs)
+            self.n_items, self.max_len, self.dim = n_items, max_len, dim
+            self.items = keras.layers.Embedding(n_items + 1, dim)
+            self.positions = keras.layers.Embedding(max_len, dim)
+
+        def build(self, input_shape=None):
+            self.items.build((None,))
+            self.positions.build((None,))
+
+        def call(self, seq):
+            pos = keras.ops.arange(self.max_len)
+            return self.items(seq) * (self.dim ** 0.5) + self.positions(pos)[None]
+
+        def get_config(self):
+            return {**super().get_config(), "n_items": self.n_items, "max_len": self.max_len, "dim": self.dim}
+
+    @_register
+    class ItemLogits(keras.layers.Layer):
+        """Scores of every item: hidden states times the (shared) item embedding table."""
+
+        def __init__(self, embedding_layer_name, **kwargs):
+            super().__init__(**kwargs)
+            self.embedding_layer_name = embedding_layer_name
+
+        def call(self, hidden, table):
+            return keras.ops.matmul(hidden, keras.ops.transpose(table[1:]))
+
+        def get_config(self):
+            return {**super().get_config(), "embedding_layer_name": self.embedding_layer_name}
+
+    return PositionalItemEmbedding, ItemLogits
+
+
+class SASRec(KerasRecommender):
+    """Self-attentive sequential recommender (Kang & McAuley, 2018), small.
+
+    Each user's item sequence (:func:`purchase_sequences`, last ``max_len`` items) goes
+    through item + position embeddings and ``blocks`` causal transformer blocks; the hidden
+    state at every position is scored against all item embeddings (shared table) and trained
+    with softmax cross-entropy to predict the next item. A user's recommendation scores are
+    the output at the last position.
+
+    Parameters
+    ----------
+    max_len : int
+        Sequence length (older items are cut; shorter sequences are left-padded).
+    max_windows : int
+        Training windows of ``max_len`` per user, the most recent first (bounds the cost of
+        the full-catalogue softmax for users with long histories).
+    train_positions : int
+        The loss covers the next-item predictions at the last ``train_positions`` positions
+        of each window (every position still attends to all earlier ones); fewer positions
+        make the full-catalogue softmax cheaper.
+    dim, heads, blocks : int
+        Embedding size, attention heads, transformer blocks.
+    dropout : float
+    """
+
+    def __init__(self, max_len: int = 20, dim: int = 32, heads: int = 2, blocks: int = 1,
+                 dropout: float = 0.2, max_windows: int = 1, train_positions: int = 8,
+                 epochs: int = 20, batch_size: int = 256,
+                 learning_rate: float = 1e-3, patience: int = 3, seed: int = 0):
+        super().__init__(epochs, batch_size, learning_rate, patience, seed)
+        self.max_len, self.dim, self.heads, self.blocks, self.dropout = max_len, dim, heads, blocks, dropout
+        self.max_windows = max_windows
+        if not 1 <= train_positions <= max_len:
+            raise ValueError(f"train_positions must be in [1, max_len={max_len}], got {train_positions}")
+        self.train_positions = train_positions
+
+    def _windows(self, seqs, training):
+        L = self.max_len
+        X, Y = [], []
+        for s in seqs:
+            s = s + 1  # 0 is padding
+            if training:
+                # non-overlapping windows of L inputs (+1 target) from the end backwards
+                for end in list(range(len(s), 1, -L))[:self.max_windows]:
+                    chunk = s[max(0, end - L - 1):end]
+                    x, y = chunk[:-1], chunk[1:]
+                    X.append(np.pad(x, (L - len(x), 0)))
+                    Y.append(np.pad(y, (L - len(y), 0)))
+            else:
+                x = s[-L:]
+                X.append(np.pad(x, (L - len(x), 0)))
+        X = np.asarray(X, dtype=np.int32).reshape(-1, L)
+        return (X, np.asarray(Y, dtype=np.int32).reshape(-1, L)) if training else X
+
+    def _prepare(self, split):
+        seqs = purchase_sequences(split.train, split.users, split.items)
+        self._x, self._y = self._windows(seqs, training=True)
+        self._score_x = self._windows(seqs, training=False)
+        self.n_examples_ = int((self._y[:, -self.train_positions:] > 0).sum())
+
+    def _build(self):
+        keras = _keras()
+        PosEmb, ItemLogits = _sasrec_layers()
+        seq = keras.Input((self.max_len,), dtype="int32", name="sequence")
+        emb = PosEmb(self.n_items_, self.max_len, self.dim, name="embedding")
+        h = keras.layers.Dropout(self.dropout)(emb(seq))
+        pad = keras.ops.cast(keras.ops.not_equal(seq, 0), "float32")[..., None]
+        h = h * pad
+        for b in range(self.blocks):
+            a = keras.layers.MultiHeadAttention(self.heads, self.dim // self.heads, dropout=self.dropout,
+                                                name=f"attention_{b}")(h, h, use_causal_mask=True)
+            h = keras.layers.LayerNormalization(epsilon=1e-6)(h + a)
+            f = keras.layers.Dense(self.dim, activation="relu")(h)
+            f = keras.layers.Dropout(self.dropout)(keras.layers.Dense(self.dim)(f))
+            h = keras.layers.LayerNormalization(epsilon=1e-6)(h + f) * pad
+        to_logits = ItemLogits("embedding", name="item_logits")
+        # the scorer shares every layer and scores only the last position
+        self.scorer_ = keras.Model(seq, to_logits(h[:, -1, :], emb.items.embeddings), name="sasrec_scorer")
+        last = h[:, -self.train_positions:, :]
+        return keras.Model(seq, to_logits(last, emb.items.embeddings), name="sasrec")
+
+    def _loss(self):
+        return _keras().losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    def _train_epoch(self, epoch):
+        # targets are item index + 1 (0 = padding, weight 0); shift to 0-based for the loss
+        t = self._y[:, -self.train_positions:]
+        y = np.maximum(t - 1, 0)
+        w = (t > 0).astype(np.float32)
+        h = self.model_.fit(self._x, y, sample_weight=w, batch_size=self.batch_size, epochs=1,
+                            verbose=0, shuffle=True)
+        return h.history["loss"][-1]
+
+    def score(self, rows):
+        self._check_fitted()
+        x = self._score_x[np.asarray(rows, dtype=int)]
+        return self._predict(self.scorer_, x)
