@@ -207,6 +207,54 @@ def _ch06_val_users() -> int:
     return len(book_splits(_clean_retail().clean)[0].protocol("all")[0])
 
 
+def _ch07_sample_size() -> int:
+    from .marketing import sample_size_two_proportions
+
+    return sample_size_two_proportions(0.05, 0.20)
+
+
+def _ch07_no_purchase() -> float:
+    from .sim import RetailWorld
+
+    return float(RetailWorld(seed=0).choice_probabilities([0], [list(range(10))])[0, 0])
+
+
+def _ch07_oracle_lift() -> float:
+    from .sim import OraclePolicy, PopularityPolicy, RetailWorld, ab_test, summarize_ab
+
+    w = RetailWorld(seed=0)
+    v = ab_test(w, {"popularity": PopularityPolicy(w.appeal), "oracle": OraclePolicy(w)}, days=14, seed=0)
+    s = summarize_ab(v, "popularity", "oracle").set_index("metric")
+    return float(s.loc["conversion rate (per visit)", "relative lift"])
+
+
+def _hillstrom_rates():
+    from .datasets import load_hillstrom
+
+    return load_hillstrom().groupby("segment", observed=True)[["visit", "conversion"]].mean()
+
+
+def _ch08_mens_visit() -> float:
+    r = _hillstrom_rates()
+    return float(100 * (r.loc["Mens E-Mail", "visit"] - r.loc["No E-Mail", "visit"]))
+
+
+def _ch08_champions() -> int:
+    import pandas as pd
+
+    from .marketing import rfm_table
+
+    tx = _clean_retail().clean
+    rfm = rfm_table(tx, tx["InvoiceDate"].max().normalize() + pd.Timedelta(days=1))
+    return int((rfm["segment"] == "champions").sum())
+
+
+def _ch08_sample_size() -> int:
+    from .marketing import sample_size_two_proportions
+
+    return sample_size_two_proportions(float(_hillstrom_rates().loc["No E-Mail", "conversion"]), 0.5)
+
+
 def _article_keras_params() -> int:
     from .repro import import_tensorflow
 
@@ -408,6 +456,23 @@ QUESTIONS: dict[tuple[str, str], Question] = {
                  _ch06_val_users, "int", 0.0,
                  "Customers with a training purchase and an August 2011 purchase of a product "
                  "seen in training."),
+        Question("ch07", "q1", "Visits per arm to detect a 20% relative lift on a 5% conversion rate.",
+                 _ch07_sample_size, "int", 0.0, "marketing.sample_size_two_proportions(0.05, 0.20)."),
+        Question("ch07", "q2", "P(no purchase) for customer 0 shown products 0-9 in RetailWorld(seed=0).",
+                 _ch07_no_purchase, "float", 1e-6,
+                 "choice_probabilities returns the no-purchase option in column 0."),
+        Question("ch07", "q3", "Relative conversion lift of the oracle over popularity (14 days, seed 0).",
+                 _ch07_oracle_lift, "float", 0.01,
+                 "summarize_ab(visits, 'popularity', 'oracle'): the 'relative lift' of conversion."),
+        Question("ch08", "q1", "Visit-rate effect of the men's e-mail vs no e-mail (percentage points).",
+                 _ch08_mens_visit, "float", 0.01,
+                 "Mean visit in the Mens E-Mail arm minus the No E-Mail arm, times 100."),
+        Question("ch08", "q2", "Customers in the RFM segment 'champions' at the end of the data.",
+                 _ch08_champions, "int", 0.0,
+                 "marketing.rfm_table(clean lines, the day after the last invoice)."),
+        Question("ch08", "q3", "Customers per arm to detect a 50% relative conversion lift "
+                 "(5% significance, 80% power).", _ch08_sample_size, "int", 0.0,
+                 "marketing.sample_size_two_proportions(no-e-mail conversion rate, 0.5)."),
         Question("ch09", "q1", "Newsvendor order for N(100, 20^2) demand, underage 4, overage 1.",
                  _newsvendor_q, "float", 1e-6, "Order up to the critical fractile cu / (cu + co) of demand."),
         Question("ch09", "q2", "MASE of the seasonal naive forecast in the chapter's backtest.",

@@ -36,6 +36,11 @@ __all__ = [
     "forecast_plot",
     "recsys_training_plot",
     "model_comparison_plot",
+    "k_selection_plot",
+    "effects_plot",
+    "qini_plot",
+    "lines_plot",
+    "calibration_plot",
 ]
 
 #: Okabe-Ito colours: distinguishable with colour-vision deficiency and in greyscale print.
@@ -527,6 +532,110 @@ def model_comparison_plot(table: pd.DataFrame, metric: str = "NDCG@10", title: s
         ax.set_yticks(y, p["model"])
         ax.set_xlabel(f"{metric} (mean over customers, 95% CI)")
         ax.set_title(f"{prot} protocol", fontsize=10)
+    fig.suptitle(title, fontweight="bold")
+    fig.tight_layout()
+    return axes
+
+
+def k_selection_plot(table: pd.DataFrame, title: str = "Choosing k"):
+    """Elbow (inertia) and silhouette against k; input :func:`retail_lab.marketing.choose_k`."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(8.5, 3.2))
+    a.plot(table["k"], table["inertia"], "o-", color=PALETTE[0])
+    a.set_xlabel("number of clusters k")
+    a.set_ylabel("inertia (within-cluster sum of squares)")
+    a.set_title("elbow", fontsize=10)
+    b.plot(table["k"], table["silhouette"], "s-", color=PALETTE[3])
+    best = table.loc[table["silhouette"].idxmax()]
+    b.axvline(best["k"], color="grey", ls=":", label=f"best silhouette: k = {int(best['k'])}")
+    b.set_xlabel("number of clusters k")
+    b.set_ylabel("silhouette (-1 to 1, higher = better separated)")
+    b.set_title("silhouette", fontsize=10)
+    b.legend()
+    fig.suptitle(title, fontweight="bold")
+    fig.tight_layout()
+    return np.array([a, b])
+
+
+def effects_plot(table: pd.DataFrame, xlabel: str, title: str, ax=None):
+    """Point estimates with 95% intervals, one row per effect; a zero line.
+
+    table : DataFrame with columns label, diff, low, high
+    """
+    ax = _ax(ax)
+    y = np.arange(len(table))[::-1]
+    ax.errorbar(table["diff"], y, xerr=[table["diff"] - table["low"], table["high"] - table["diff"]],
+                fmt="o", color=PALETTE[0], capsize=4)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y, table["label"])
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    return ax
+
+
+def qini_plot(curves: dict, title: str = "Qini curves", ax=None, unit: str = "extra responders"):
+    """Qini curves (:func:`retail_lab.marketing.qini_curve`) of several rankings, with the
+    random-targeting line of the first."""
+    ax = _ax(ax)
+    for i, (name, c) in enumerate(curves.items()):
+        ax.plot(c["fraction"] * 100, c["qini"], color=PALETTE[i % len(PALETTE)], label=name)
+    c0 = next(iter(curves.values()))
+    ax.plot([0, 100], [0, c0["qini"].iloc[-1]], ":", color="black", label="random targeting")
+    ax.set_xlabel("share of customers targeted, best-ranked first (%)")
+    ax.set_ylabel(f"{unit} (Qini)")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def lines_plot(table: pd.DataFrame, x: str, ys: dict, xlabel: str, ylabel: str, title: str, ax=None,
+               bands: dict | None = None, reference: float | None = None):
+    """Several series against one x column; optional (low, high) column pairs as bands.
+
+    ys : dict column -> legend label; bands : dict column -> (low column, high column)
+    """
+    ax = _ax(ax)
+    for i, (col, label) in enumerate(ys.items()):
+        ax.plot(table[x], table[col], "o-", color=PALETTE[i % len(PALETTE)], label=label)
+        if bands and col in bands:
+            lo, hi = bands[col]
+            ax.fill_between(table[x], table[lo], table[hi], color=PALETTE[i % len(PALETTE)], alpha=0.2)
+    if reference is not None:
+        ax.axhline(reference, color="black", lw=0.8)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def calibration_plot(logs: dict, title: str = "Simulated and real purchase logs"):
+    """Three panels comparing purchase logs (Online Retail columns): the popularity long tail,
+    lines per invoice, and unit prices."""
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.3))
+    for i, (name, log) in enumerate(logs.items()):
+        c = PALETTE[i % len(PALETTE)]
+        counts = np.sort(log.groupby("StockCode", observed=True).size().to_numpy())[::-1]
+        axes[0].plot(100 * np.arange(1, len(counts) + 1) / len(counts), 100 * np.cumsum(counts) / counts.sum(),
+                     color=c, label=name)
+        sizes = log.groupby("InvoiceNo").size().to_numpy()
+        bins = np.unique(np.round(np.logspace(0, np.log10(max(sizes.max(), 2)), 25)))
+        axes[1].hist(sizes, bins=bins, density=True, histtype="step", color=c, lw=1.5, label=name)
+        prices = log["UnitPrice"].to_numpy(dtype=float)
+        prices = prices[prices > 0]
+        axes[2].hist(prices, bins=np.logspace(-1.5, 2.5, 40), density=True, histtype="step", color=c, lw=1.5,
+                     label=name)
+    axes[0].set_xlabel("products, best-selling first (% of catalogue)")
+    axes[0].set_ylabel("cumulative share of purchase lines (%)")
+    axes[0].set_title("long tail", fontsize=10)
+    axes[1].set_xscale("log")
+    axes[1].set_xlabel("lines per invoice (log scale)")
+    axes[1].set_ylabel("density")
+    axes[1].set_title("basket size", fontsize=10)
+    axes[2].set_xscale("log")
+    axes[2].set_xlabel("unit price (GBP, log scale)")
+    axes[2].set_ylabel("density")
+    axes[2].set_title("prices", fontsize=10)
+    axes[0].legend(fontsize=8)
     fig.suptitle(title, fontweight="bold")
     fig.tight_layout()
     return axes

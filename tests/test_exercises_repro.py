@@ -28,7 +28,7 @@ def test_int_question_right_and_wrong():
 
 
 def test_every_chapter_has_three_questions():
-    for ch in ("ch01", "ch02", "ch03", "ch04", "ch05", "ch06", "ch09", "ch10", "ch11", "ch12", "ch13"):
+    for ch in ("ch01", "ch02", "ch03", "ch04", "ch05", "ch06", "ch07", "ch08", "ch09", "ch10", "ch11", "ch12", "ch13"):
         assert len(questions(ch)) >= 3
     assert all(q.hint for q in QUESTIONS.values())
 

@@ -1,0 +1,384 @@
+"""A small retail world with known ground truth, for online experiments the real data cannot run.
+
+Customers have latent tastes, price sensitivities and visit rates; products have latent
+vectors, categories, prices and an overall appeal. Each visit shows a slate of ``k`` products
+chosen by a policy; the customer picks from the slate by a multinomial logit with a
+no-purchase option, and may keep picking (a basket). Promotions raise visit probability with
+an effect that differs by customer. Logs use the Online Retail columns, so every
+``retail_lab`` model trains on them unchanged.
+
+Choice model, for customer u and slate S:
+``v_ui = taste * theta_u . phi_i + a_i - beta_u * log(price_i)``,
+``P(i | S) = exp(v_ui) / (exp(v_0) + sum_{j in S} exp(v_uj))``, ``P(none) = exp(v_0) / (...)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["RetailWorld", "BrowsePolicy", "PopularityPolicy", "RecommenderPolicy", "OraclePolicy",
+           "ab_test", "summarize_ab", "email_experiment", "world_matrix", "recommendation_lift", "log_profile"]
+
+
+@dataclass
+class RetailWorld:
+    """Parameters of the simulated shop (defaults calibrated to resemble Online Retail).
+
+    Parameters
+    ----------
+    n_customers, n_items : int
+    n_categories : int
+        Products cluster by category in taste space.
+    dim : int
+        Taste dimensions.
+    taste_strength : float
+        Weight of the taste match in utility; 0 means personal taste does not matter, so
+        personalisation cannot help.
+    appeal_sigma : float
+        Spread of products' overall appeal (log scale): the popularity long tail.
+    price_sensitivity : float
+        Mean of customers' beta (lognormal).
+    no_purchase_utility : float
+        v_0; higher means fewer purchases per visit.
+    basket_continue : float
+        After a purchase, the chance the customer looks at the slate again.
+    visit_rate : float
+        Mean visits per customer per day (gamma-distributed across customers).
+    seed : int
+    """
+
+    n_customers: int = 5000
+    n_items: int = 500
+    n_categories: int = 12
+    dim: int = 8
+    taste_strength: float = 3.0
+    appeal_sigma: float = 1.0
+    price_sensitivity: float = 0.5
+    no_purchase_utility: float = 5.5
+    basket_continue: float = 0.85
+    visit_rate: float = 0.05
+    seed: int = 0
+    theta: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self):
+        for name in ("n_customers", "n_items", "n_categories", "dim"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if not 0 <= self.basket_continue < 1:
+            raise ValueError(f"basket_continue must be in [0, 1), got {self.basket_continue}")
+        if self.visit_rate <= 0 or self.taste_strength < 0:
+            raise ValueError("visit_rate must be > 0 and taste_strength >= 0")
+        rng = np.random.default_rng(self.seed)
+        centres = rng.normal(size=(self.n_categories, self.dim))
+        self.category = rng.integers(0, self.n_categories, self.n_items)
+        phi = centres[self.category] + 0.5 * rng.normal(size=(self.n_items, self.dim))
+        self.phi = phi / np.linalg.norm(phi, axis=1, keepdims=True)
+        favourite = rng.integers(0, self.n_categories, self.n_customers)
+        theta = centres[favourite] + 0.7 * rng.normal(size=(self.n_customers, self.dim))
+        self.theta = theta / np.linalg.norm(theta, axis=1, keepdims=True)
+        self.appeal = self.appeal_sigma * rng.normal(size=self.n_items)
+        self.price = np.round(np.exp(rng.normal(np.log(2.5), 0.8, self.n_items)), 2).clip(0.19, None)
+        self.beta = self.price_sensitivity * np.exp(0.5 * rng.normal(size=self.n_customers))
+        self.rate = rng.gamma(0.7, self.visit_rate / 0.7, self.n_customers)
+        # how strongly each customer reacts to a promotion (used by email_experiment)
+        self.promo_response = np.exp(0.8 * rng.normal(size=self.n_customers)) * (1 + self.beta)
+        self.stock_codes = pd.Index([f"S{i:05d}" for i in range(self.n_items)], name="StockCode")
+        self.customer_ids = pd.Index([f"{10000 + u}" for u in range(self.n_customers)], name="CustomerID")
+
+    # ---------------------------------------------------------------- choice model
+    def utilities(self, customers, items=None) -> np.ndarray:
+        """v_ui for customers (n,) and items (n, k) or all items; shape (n, k)."""
+        customers = np.asarray(customers, dtype=int)
+        if items is None:
+            items = np.broadcast_to(np.arange(self.n_items), (len(customers), self.n_items))
+        items = np.asarray(items, dtype=int)
+        taste = np.einsum("nd,nkd->nk", self.theta[customers], self.phi[items])
+        return (self.taste_strength * taste + self.appeal[items]
+                - self.beta[customers, None] * np.log(self.price[items]))
+
+    def choice_probabilities(self, customers, slates) -> np.ndarray:
+        """P(no purchase), P(item 1), ..., P(item k) for each visit; shape (n, k + 1), rows sum to 1."""
+        v = self.utilities(customers, slates)
+        v = np.concatenate([np.full((len(v), 1), self.no_purchase_utility), v], axis=1)
+        v -= v.max(axis=1, keepdims=True)
+        e = np.exp(v)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def shop(self, customers, slates, rng) -> list[np.ndarray]:
+        """Simulate each visit's basket (item indices bought) from its slate."""
+        customers = np.asarray(customers, dtype=int)
+        slates = np.array(slates, dtype=int)
+        n, k = slates.shape
+        available = np.ones((n, k), dtype=bool)
+        active = np.ones(n, dtype=bool)
+        bought = [[] for _ in range(n)]
+        v = self.utilities(customers, slates)
+        for _ in range(k):
+            idx = np.flatnonzero(active)
+            if len(idx) == 0:
+                break
+            vv = np.where(available[idx], v[idx], -np.inf)
+            vv = np.concatenate([np.full((len(idx), 1), self.no_purchase_utility), vv], axis=1)
+            vv -= vv.max(axis=1, keepdims=True)
+            p = np.exp(vv)
+            p /= p.sum(axis=1, keepdims=True)
+            pick = (rng.random(len(idx))[:, None] > np.cumsum(p, axis=1)).sum(axis=1)
+            pick = np.minimum(pick, k)
+            stop = pick == 0
+            for j, (row, c) in enumerate(zip(idx, pick)):
+                if c > 0:
+                    bought[row].append(slates[row, c - 1])
+                    available[row, c - 1] = False
+            cont = rng.random(len(idx)) < self.basket_continue
+            active[idx[stop | ~cont]] = False
+        return [np.asarray(b, dtype=int) for b in bought]
+
+    # ---------------------------------------------------------------- logs
+    def simulate_log(self, policy, days: int = 180, start: str = "2011-01-01", seed: int = 0) -> pd.DataFrame:
+        """Visits and purchases over ``days`` days, as Online Retail purchase lines.
+
+        Returns
+        -------
+        DataFrame with InvoiceNo, StockCode, Description, Quantity, InvoiceDate, UnitPrice,
+        CustomerID, Country (one line per product bought; one invoice per visit with a
+        purchase).
+        """
+        rng = np.random.default_rng(seed)
+        t0 = pd.Timestamp(start)
+        lines = []
+        invoice = 500000
+        for day in range(days):
+            visitors = np.flatnonzero(rng.random(self.n_customers) < 1 - np.exp(-self.rate))
+            if len(visitors) == 0:
+                continue
+            baskets = self.shop(visitors, policy(visitors), rng)
+            ts = t0 + pd.Timedelta(days=day)
+            for c, b in zip(visitors, baskets):
+                if len(b):
+                    invoice += 1
+                    q = 1 + rng.poisson(2.0, len(b))
+                    lines += [(str(invoice), i, int(qq), ts + pd.Timedelta(minutes=int(rng.integers(480, 1080))), c)
+                              for i, qq in zip(b, q)]
+        df = pd.DataFrame(lines, columns=["InvoiceNo", "item", "Quantity", "InvoiceDate", "customer"])
+        return pd.DataFrame({
+            "InvoiceNo": df["InvoiceNo"],
+            "StockCode": self.stock_codes[df["item"]],
+            "Description": [f"CATEGORY {self.category[i]} PRODUCT {i}" for i in df["item"]],
+            "Quantity": df["Quantity"].astype(int),
+            "InvoiceDate": df["InvoiceDate"],
+            "UnitPrice": self.price[df["item"]],
+            "CustomerID": self.customer_ids[df["customer"]],
+            "Country": "United Kingdom",
+        })
+
+
+# -------------------------------------------------------------------- policies
+
+
+class BrowsePolicy:
+    """What a customer finds by browsing: ``k`` products drawn in proportion to exp(appeal)."""
+
+    def __init__(self, world: RetailWorld, k: int = 10, seed: int = 0):
+        self.world, self.k = world, k
+        self.rng = np.random.default_rng(seed)
+        w = np.exp(world.appeal)
+        self.p = w / w.sum()
+
+    def __call__(self, customers):
+        return np.stack([self.rng.choice(self.world.n_items, self.k, replace=False, p=self.p)
+                         for _ in range(len(customers))])
+
+
+class PopularityPolicy:
+    """The same ``k`` best-selling products for everyone (counts: purchases per item)."""
+
+    def __init__(self, counts, k: int = 10):
+        self.slate = np.argsort(-np.asarray(counts, dtype=float), kind="stable")[:k]
+
+    def __call__(self, customers):
+        return np.tile(self.slate, (len(customers), 1))
+
+
+class RecommenderPolicy:
+    """Top-``k`` of a fitted ``retail_lab.recsys`` model whose rows are the world's customers."""
+
+    def __init__(self, model, k: int = 10):
+        self.model, self.k = model, k
+
+    def __call__(self, customers):
+        return self.model.recommend(np.asarray(customers, dtype=int), k=self.k)
+
+
+class OraclePolicy:
+    """The ``k`` products with the highest true utility for each customer (an upper bound)."""
+
+    def __init__(self, world: RetailWorld, k: int = 10):
+        self.world, self.k = world, k
+
+    def __call__(self, customers):
+        v = self.world.utilities(customers)
+        return np.argsort(-v, axis=1)[:, : self.k]
+
+
+# -------------------------------------------------------------------- experiments
+
+
+def ab_test(world: RetailWorld, policies: dict, days: int = 14, seed: int = 0) -> pd.DataFrame:
+    """Randomised experiment: each customer is assigned to one policy (equal shares).
+
+    Returns
+    -------
+    DataFrame, one row per visit
+        day, customer, arm, items (products bought), revenue (GBP), converted (bought any).
+    """
+    if len(policies) < 2:
+        raise ValueError("an A/B test needs at least two policies")
+    rng = np.random.default_rng(seed)
+    names = list(policies)
+    arm = rng.permutation(np.arange(world.n_customers) % len(names))
+    rows = []
+    for day in range(days):
+        visitors = np.flatnonzero(rng.random(world.n_customers) < 1 - np.exp(-world.rate))
+        for a, name in enumerate(names):
+            who = visitors[arm[visitors] == a]
+            if len(who) == 0:
+                continue
+            baskets = world.shop(who, policies[name](who), rng)
+            q = [1 + rng.poisson(2.0, len(b)) for b in baskets]
+            rows.append(pd.DataFrame({
+                "day": day, "customer": who, "arm": name,
+                "items": [len(b) for b in baskets],
+                "revenue": [float((world.price[b] * qq).sum()) for b, qq in zip(baskets, q)],
+            }))
+    out = pd.concat(rows, ignore_index=True)
+    out["converted"] = (out["items"] > 0).astype(int)
+    return out
+
+
+def summarize_ab(visits: pd.DataFrame, control: str, treatment: str, level: float = 0.95) -> pd.DataFrame:
+    """Conversion per visit, revenue per visitor and items per order, with the difference
+    treatment - control, its 95% interval and p-value (Welch, per-unit outcomes)."""
+    from .marketing import difference_in_means
+
+    for arm in (control, treatment):
+        if arm not in set(visits["arm"]):
+            raise ValueError(f"arm {arm!r} not in the visits; arms are {sorted(set(visits['arm']))}")
+    per_visitor = visits.groupby(["arm", "customer"])["revenue"].sum().reset_index()
+    orders = visits[visits["items"] > 0]
+    metrics = {
+        "conversion rate (per visit)": lambda a: visits.loc[visits["arm"] == a, "converted"],
+        "revenue per visitor (GBP)": lambda a: per_visitor.loc[per_visitor["arm"] == a, "revenue"],
+        "items per order": lambda a: orders.loc[orders["arm"] == a, "items"],
+    }
+    rows = []
+    for name, get in metrics.items():
+        e = difference_in_means(get(treatment), get(control), level)
+        rows.append((name, e.control_mean, e.treated_mean, e.diff, e.low, e.high,
+                     e.diff / e.control_mean if e.control_mean else np.nan, e.p_value))
+    return pd.DataFrame(rows, columns=["metric", control, treatment, "difference", "low", "high",
+                                       "relative lift", "p_value"])
+
+
+def email_experiment(world: RetailWorld, history: pd.DataFrame, cutoff, days: int = 14,
+                     base_effect: float = 0.3, seed: int = 0) -> pd.DataFrame:
+    """A randomised e-mail campaign in the simulated shop, with every customer's true uplift.
+
+    Half the customers (at random) get an e-mail; it multiplies their visit rate over the
+    next ``days`` by ``1 + base_effect * promo_response`` (a heterogeneous effect).
+
+    Returns
+    -------
+    DataFrame, one row per customer
+        recency_days, frequency, monetary (from ``history`` before ``cutoff``; customers
+        without history get 365, 0, 0), price_sensitivity, treated (0/1), visit (0/1 outcome),
+        p_control, p_treated, true_uplift (p_treated - p_control).
+    """
+    from .features import customer_features
+
+    rng = np.random.default_rng(seed)
+    f = customer_features(history, cutoff).reindex(world.customer_ids)
+    f = f[["recency_days", "frequency", "monetary"]].fillna({"recency_days": 365.0, "frequency": 0.0, "monetary": 0.0})
+    p0 = 1 - np.exp(-world.rate * days)
+    p1 = 1 - np.exp(-world.rate * days * (1 + base_effect * world.promo_response))
+    treated = rng.permutation(np.arange(world.n_customers) % 2)
+    p = np.where(treated == 1, p1, p0)
+    out = f.reset_index(drop=True)
+    out["price_sensitivity"] = world.beta
+    out["treated"] = treated
+    out["visit"] = (rng.random(world.n_customers) < p).astype(int)
+    out["p_control"], out["p_treated"], out["true_uplift"] = p0, p1, p1 - p0
+    return out
+
+
+def world_matrix(world: RetailWorld, log: pd.DataFrame):
+    """Binary customer x product matrix of a simulated log, rows = all the world's customers
+    (so row index = customer index), columns = all its products."""
+    from .recsys import interaction_matrix
+
+    return interaction_matrix(log, world.customer_ids, world.stock_codes)
+
+
+def recommendation_lift(world: RetailWorld, history_days: int = 180, test_days: int = 21, k: int = 10,
+                        l2: float = 50.0, seed: int = 0) -> dict:
+    """One experiment: simulate history, train EASE, A/B test it against popularity.
+
+    The offline score is NDCG@10 (new items) of EASE on a temporal split of the history (last
+    30 days held out); the online result is the A/B test's relative lift.
+
+    Returns
+    -------
+    dict
+        offline_ndcg, conversion_lift (relative), conversion_low, conversion_high,
+        revenue_lift (relative), revenue_low, revenue_high, control_conversion.
+    """
+    from .recsys import EASE, evaluate, temporal_split
+
+    log = world.simulate_log(BrowsePolicy(world, k=20, seed=seed), days=history_days, seed=seed)
+    cut = log["InvoiceDate"].min().normalize() + pd.Timedelta(days=history_days - 30)
+    split = temporal_split(log, cutoff=str(cut.date()))
+    per_user, _ = evaluate(EASE(l2).fit(split.X), split, "new", ks=(10,))
+    X = world_matrix(world, log)
+    counts = np.asarray(X.sum(axis=0)).ravel()
+    visits = ab_test(world, {"popularity": PopularityPolicy(counts, k), "EASE": RecommenderPolicy(EASE(l2).fit(X), k)},
+                     days=test_days, seed=seed + 1)
+    s = summarize_ab(visits, "popularity", "EASE").set_index("metric")
+    c, r = s.loc["conversion rate (per visit)"], s.loc["revenue per visitor (GBP)"]
+    return {"offline_ndcg": float(per_user["NDCG@10"].mean()),
+            "conversion_lift": c["relative lift"], "conversion_low": c["low"] / c["popularity"],
+            "conversion_high": c["high"] / c["popularity"],
+            "revenue_lift": r["relative lift"], "revenue_low": r["low"] / r["popularity"],
+            "revenue_high": r["high"] / r["popularity"], "control_conversion": c["popularity"]}
+
+
+def log_profile(log: pd.DataFrame) -> pd.Series:
+    """Summary statistics of purchase lines, for comparing a simulated log with real data.
+
+    Returns
+    -------
+    Series
+        customers, products, invoices, lines per invoice (median, mean), unit price (median,
+        GBP), share of purchases in the top 10% of products, share of customer-product pairs
+        bought on two or more invoices (repeat rate), invoices per customer (mean).
+    """
+    for col in ("InvoiceNo", "StockCode", "CustomerID", "UnitPrice"):
+        if col not in log.columns:
+            raise ValueError(f"log misses column {col!r}")
+    per_invoice = log.groupby("InvoiceNo").size()
+    counts = log.groupby("StockCode", observed=True).size().sort_values(ascending=False)
+    top = max(1, int(round(0.1 * len(counts))))
+    pairs = log.groupby(["CustomerID", "StockCode"], observed=True)["InvoiceNo"].nunique()
+    return pd.Series({
+        "customers": log["CustomerID"].nunique(),
+        "products": log["StockCode"].nunique(),
+        "invoices": log["InvoiceNo"].nunique(),
+        "lines per invoice (median)": float(per_invoice.median()),
+        "lines per invoice (mean)": float(per_invoice.mean()),
+        "unit price, median (GBP)": float(log["UnitPrice"].median()),
+        "purchases in top 10% of products": float(counts.iloc[:top].sum() / counts.sum()),
+        "repeat rate (pairs bought 2+ times)": float((pairs >= 2).mean()),
+        "invoices per customer (mean)": float(log.groupby("CustomerID", observed=True)["InvoiceNo"].nunique().mean()),
+    })
