@@ -253,6 +253,15 @@ def bootstrap_qini(y, t, score, n_boot: int = 200, seed: int = 0, level: float =
 # --------------------------------------------------------------------------- uplift models
 
 
+def _check_arms(X, t, y):
+    X, t, y = np.asarray(X), np.asarray(t), np.asarray(y)
+    if not (len(X) == len(t) == len(y)):
+        raise ValueError(f"X, t and y must have the same length, got {len(X)}, {len(t)}, {len(y)}")
+    if not (np.isin(t, (0, 1)).all() and 0 < t.sum() < len(t)):
+        raise ValueError("t must be 0 (control) or 1 (treated), with both arms present")
+    return X, t, y
+
+
 class TLearner:
     """Two-model uplift: one classifier on treated units, one on control; uplift is the
     difference of their predicted probabilities.
@@ -268,9 +277,7 @@ class TLearner:
     def fit(self, X, t, y) -> "TLearner":
         from sklearn.base import clone
 
-        X, t, y = np.asarray(X), np.asarray(t), np.asarray(y)
-        if not (np.isin(t, (0, 1)).all() and 0 < t.sum() < len(t)):
-            raise ValueError("t must be 0/1 with both arms present")
+        X, t, y = _check_arms(X, t, y)
         self.treated_ = clone(self.estimator).fit(X[t == 1], y[t == 1])
         self.control_ = clone(self.estimator).fit(X[t == 0], y[t == 0])
         return self
@@ -295,9 +302,7 @@ class ClassTransformation:
     def fit(self, X, t, y) -> "ClassTransformation":
         from sklearn.base import clone
 
-        X, t, y = np.asarray(X), np.asarray(t), np.asarray(y)
-        if not (np.isin(t, (0, 1)).all() and 0 < t.sum() < len(t)):
-            raise ValueError("t must be 0/1 with both arms present")
+        X, t, y = _check_arms(X, t, y)
         p = t.mean()
         w = np.where(t == 1, 0.5 / p, 0.5 / (1 - p))
         W = (y * t + (1 - y) * (1 - t)).astype(int)

@@ -9,7 +9,7 @@ from importlib import metadata
 
 import numpy as np
 
-__all__ = ["set_seed", "quiet_tensorflow", "import_tensorflow", "environment_report"]
+__all__ = ["set_seed", "quiet_tensorflow", "import_tensorflow", "environment_report", "warnings_to_stdout"]
 
 _TF_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
 
@@ -136,3 +136,17 @@ def environment_report(packages: tuple[str, ...] = _PACKAGES) -> dict[str, str]:
         except metadata.PackageNotFoundError:
             report[name] = "not installed"
     return report
+
+
+def warnings_to_stdout() -> None:
+    """Print Python warnings as ``Category: message`` on standard output.
+
+    Stored notebooks must hold no stderr output, yet some warnings are part of the lesson
+    (e.g. Keras 3 on the article's ``input_shape``); this keeps them visible in the book.
+    """
+    import warnings
+
+    def _show(message, category, filename, lineno, file=None, line=None):
+        print(f"{category.__name__}: {message}")
+
+    warnings.showwarning = _show

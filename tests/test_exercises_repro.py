@@ -81,3 +81,18 @@ def test_environment_report():
     assert rep["python"].count(".") == 2
     assert rep["numpy"] == np.__version__
     assert environment_report(("surely-not-installed-pkg",))["surely-not-installed-pkg"] == "not installed"
+
+
+def test_warnings_to_stdout(capsys):
+    import warnings
+
+    from retail_lab.repro import warnings_to_stdout
+
+    saved = warnings.showwarning
+    try:
+        warnings_to_stdout()
+        warnings.warn("look here", UserWarning)
+    finally:
+        warnings.showwarning = saved
+    out = capsys.readouterr()
+    assert "UserWarning: look here" in out.out and out.err == ""

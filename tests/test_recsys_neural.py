@@ -176,7 +176,6 @@ def test_service_recommends_validates_and_falls_back(split):
 
 
 def test_book_splits_have_no_leakage():
-    from retail_lab.quality import clean  # noqa: F401  (protocol uses cleaned lines)
     tx = synthetic_shop(n_days=330)
     val, test = recsys.book_splits(tx)
     assert val.train["InvoiceDate"].max() < pd.Timestamp(recsys.VALIDATION_CUTOFF) <= val.test["InvoiceDate"].min()
@@ -192,3 +191,18 @@ def test_neumf_numpy_scores_match_keras_predict(split):
     i = np.tile(np.arange(len(split.items), dtype=np.int32), len(rows))
     keras_scores = m.model_.predict([u, i], verbose=0).reshape(len(rows), -1)
     np.testing.assert_allclose(m.score(rows, chunk=2), keras_scores, rtol=1e-4, atol=1e-5)
+
+
+def test_model_selection_helpers(split):
+    rec = recsys.recent_popularity(split, days=30)
+    recent = split.train[split.train["InvoiceDate"] >= split.cutoff - pd.Timedelta(days=30)]
+    top = recent.groupby("StockCode")["CustomerID"].nunique().sort_values(ascending=False, kind="stable")
+    assert split.items[rec.recommend([0], 1)[0][0]] in set(top[top == top.iloc[0]].index)
+    with pytest.raises(ValueError, match="days"):
+        recsys.recent_popularity(split, days=0)
+    rep = recsys.repeat_baseline(split, 60)
+    bought = set(split.train.loc[split.train["CustomerID"] == split.users[0], "StockCode"])
+    assert set(split.items[rep.recommend([0], len(bought))[0]]) == bought
+    model = recsys.ItemKNN().fit(split.X)
+    per_user, _ = recsys.evaluate(model, split, "new", ks=(10,))
+    assert recsys.mean_metric(model, split, "new") == pytest.approx(per_user["NDCG@10"].mean())

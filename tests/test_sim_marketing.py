@@ -115,12 +115,18 @@ def test_qini_curve_hand_case_and_random_line():
     assert mk.qini_coefficient(y, t, np.array([4, 3, 2, 1])) == pytest.approx(0.25 / 4)
 
 
-def test_qini_coefficient_rewards_true_uplift_ranking():
-    rng = np.random.default_rng(0)
-    n = 20000
-    tau = rng.uniform(0, 0.3, n)
+def planted_uplift(n, max_uplift, base_rate, seed):
+    """A randomised experiment in which unit i's true uplift is tau[i] (uniform)."""
+    rng = np.random.default_rng(seed)
+    tau = rng.uniform(0, max_uplift, n)
     t = rng.integers(0, 2, n)
-    y = (rng.random(n) < 0.1 + tau * t).astype(int)
+    y = (rng.random(n) < base_rate + tau * t).astype(int)
+    return y, t, tau, rng
+
+
+def test_qini_coefficient_rewards_true_uplift_ranking():
+    n = 20000
+    y, t, tau, rng = planted_uplift(n, 0.3, 0.1, seed=0)
     good = mk.qini_coefficient(y, t, tau)
     rand = mk.qini_coefficient(y, t, rng.random(n))
     assert good > 0.005 and abs(rand) < good / 3
@@ -146,11 +152,7 @@ def test_uplift_models_recover_a_planted_effect():
 
 
 def test_targeting_table_and_rfm():
-    rng = np.random.default_rng(2)
-    n = 4000
-    tau = rng.uniform(0, 0.2, n)
-    t = rng.integers(0, 2, n)
-    y = (rng.random(n) < 0.05 + tau * t).astype(int)
+    y, t, tau, _ = planted_uplift(4000, 0.2, 0.05, seed=2)
     tab = mk.targeting_table(y, t, tau, fractions=(0.2, 1.0), cost_per_email=0.01, value_per_response=1.0)
     assert tab.loc[0, "uplift_per_1000"] > tab.loc[1, "uplift_per_1000"]
     assert tab.loc[1, "uplift_per_1000"] == pytest.approx(tab.loc[1, "random_per_1000"])

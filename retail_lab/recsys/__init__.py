@@ -11,7 +11,7 @@ __all__ = ["cf", "metrics", "RecSplit", "interaction_matrix", "item_descriptions
            "temporal_split", "book_splits", "VALIDATION_CUTOFF", "TEST_CUTOFF", "EASE", "RepeatBuyer",
            "Blend", "RecommendationService", "neural",
            "ItemKNN", "FusedItemKNN", "Popularity", "Recommender", "text_similarity", "top_k",
-           "evaluate", "evaluation_table"]
+           "evaluate", "evaluation_table", "mean_metric", "recent_popularity", "repeat_baseline"]
 
 
 def evaluate(model, split: RecSplit, protocol: str, ks=(10, 20)):
@@ -27,6 +27,29 @@ def evaluate(model, split: RecSplit, protocol: str, ks=(10, 20)):
     rows, relevant, exclude = split.protocol(protocol)
     recs = model.recommend(rows, k=max(ks), exclude_seen=split.X if exclude else False)
     return metrics.evaluate_rankings(list(recs), relevant, ks), recs
+
+
+def mean_metric(model, split: RecSplit, protocol: str, metric: str = "NDCG@10") -> float:
+    """One number for model selection: ``metric`` (e.g. "NDCG@10") averaged over the users of
+    ``split``'s ``protocol``. Use it on a validation split, never on the test split."""
+    k = int(metric.split("@")[1])
+    return float(evaluate(model, split, protocol, ks=(k,))[0][metric].mean())
+
+
+def recent_popularity(split: RecSplit, days: int = 30) -> Popularity:
+    """Popularity fitted on the last ``days`` days of ``split.train`` (buyers per item)."""
+    import pandas as pd
+
+    if days <= 0:
+        raise ValueError(f"days must be > 0, got {days}")
+    recent = split.train[split.train["InvoiceDate"] >= split.cutoff - pd.Timedelta(days=days)]
+    return Popularity().fit(interaction_matrix(recent, split.users, split.items))
+
+
+def repeat_baseline(split: RecSplit, half_life_days: float = 90.0) -> RepeatBuyer:
+    """The repeat baseline of ``split``: each user's history, recency-weighted to the cutoff."""
+    return RepeatBuyer().fit(recency_matrix(split.train, split.users, split.items, split.cutoff,
+                                            half_life_days))
 
 
 def evaluation_table(models: dict, split: RecSplit, protocols=("all", "new"),
