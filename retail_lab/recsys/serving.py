@@ -15,6 +15,9 @@ __all__ = ["RecommendationService"]
 class RecommendationService:
     """Answer "what should customer X see?" from a fitted model.
 
+    Unknown customers (no purchase in the training data) get the most popular products,
+    with ``source`` saying so, rather than an error or a silent guess.
+
     Parameters
     ----------
     model : Recommender
@@ -25,9 +28,6 @@ class RecommendationService:
         One per item, shown next to the StockCode.
     exclude_seen : bool, default True
         Leave out products the customer already bought (a discovery list).
-
-    Unknown customers (no purchase in the training data) get the most popular products,
-    with ``source`` saying so, rather than an error or a silent guess.
     """
 
     def __init__(self, model: Recommender, users: pd.Index, items: pd.Index, descriptions=None,
