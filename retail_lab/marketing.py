@@ -14,7 +14,7 @@ import pandas as pd
 from scipy import stats
 
 __all__ = ["rfm_table", "RFM_SEGMENTS", "choose_k", "difference_in_means", "two_proportion_ztest",
-           "sample_size_two_proportions", "qini_curve", "qini_coefficient", "uplift_at",
+           "sample_size_two_proportions", "qini_curve", "qini_coefficient", "uplift_curve", "auuc", "uplift_at",
            "bootstrap_qini", "TLearner", "ClassTransformation", "KerasUplift", "targeting_table",
            "hillstrom_design"]
 
@@ -222,6 +222,36 @@ def qini_coefficient(y, t, score) -> float:
     targeted fraction), divided by the number of units: 0 for random targeting."""
     c = qini_curve(y, t, score)
     gain = c["qini"] - c["fraction"] * c["qini"].iloc[-1]
+    return float(np.trapezoid(gain, c["fraction"]) / (len(c) - 1))
+
+
+def uplift_curve(y, t, score) -> pd.DataFrame:
+    """Uplift curve: ``U(n) = (Y_t(n) / N_t(n) - Y_c(n) / N_c(n)) * n`` for the top-n units.
+
+    The response-rate difference among the top n, scaled to n units (0 while the top n lack
+    one of the arms). Unlike the Qini curve it rescales both arms to n; the two agree when
+    the arms are balanced.
+
+    Returns
+    -------
+    DataFrame, shape (n + 1, 3): n, fraction, uplift
+    """
+    y, t, score = _check_uplift_inputs(y, t, score)
+    order = np.argsort(-score, kind="stable")
+    y, t = y[order], t[order]
+    nt, nc = np.cumsum(t), np.cumsum(1 - t)
+    yt, yc = np.cumsum(y * t), np.cumsum(y * (1 - t))
+    n = np.arange(1, len(y) + 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = np.where((nt > 0) & (nc > 0), (yt / nt - yc / nc) * n, 0.0)
+    n0 = np.arange(len(y) + 1)
+    return pd.DataFrame({"n": n0, "fraction": n0 / len(y), "uplift": np.concatenate([[0.0], u])})
+
+
+def auuc(y, t, score) -> float:
+    """Area under the uplift curve minus the random-targeting line, per unit (AUUC gain)."""
+    c = uplift_curve(y, t, score)
+    gain = c["uplift"] - c["fraction"] * c["uplift"].iloc[-1]
     return float(np.trapezoid(gain, c["fraction"]) / (len(c) - 1))
 
 

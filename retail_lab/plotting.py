@@ -572,16 +572,18 @@ def effects_plot(table: pd.DataFrame, xlabel: str, title: str, ax=None):
     return ax
 
 
-def qini_plot(curves: dict, title: str = "Qini curves", ax=None, unit: str = "extra responders"):
-    """Qini curves (:func:`retail_lab.marketing.qini_curve`) of several rankings, with the
-    random-targeting line of the first."""
+def qini_plot(curves: dict, title: str = "Qini curves", ax=None, unit: str = "extra responders",
+              column: str = "qini"):
+    """Qini curves (:func:`retail_lab.marketing.qini_curve`), or uplift curves with
+    ``column="uplift"`` (:func:`retail_lab.marketing.uplift_curve`), of several rankings,
+    with the random-targeting line of the first."""
     ax = _ax(ax)
     for i, (name, c) in enumerate(curves.items()):
-        ax.plot(c["fraction"] * 100, c["qini"], color=PALETTE[i % len(PALETTE)], label=name)
+        ax.plot(c["fraction"] * 100, c[column], color=PALETTE[i % len(PALETTE)], label=name)
     c0 = next(iter(curves.values()))
-    ax.plot([0, 100], [0, c0["qini"].iloc[-1]], ":", color="black", label="random targeting")
+    ax.plot([0, 100], [0, c0[column].iloc[-1]], ":", color="black", label="random targeting")
     ax.set_xlabel("share of customers targeted, best-ranked first (%)")
-    ax.set_ylabel(f"{unit} (Qini)")
+    ax.set_ylabel(f"{unit} ({'Qini' if column == 'qini' else 'uplift curve'})")
     ax.set_title(title)
     ax.legend(fontsize=8)
     return ax

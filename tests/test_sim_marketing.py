@@ -164,3 +164,13 @@ def test_targeting_table_and_rfm():
     assert r.loc["c", "M"] == 5 and set(r["segment"]) <= {s for s, _ in mk.RFM_SEGMENTS} | {"other"}
     with pytest.raises(ValueError, match="no customer"):
         mk.rfm_table(tx, "2010-01-01")
+
+
+def test_uplift_curve_hand_case_and_auuc():
+    y = np.array([1, 0, 1, 0])
+    t = np.array([1, 0, 1, 0])
+    c = mk.uplift_curve(y, t, np.array([4, 3, 2, 1]))
+    # top2: 1/1 - 0/1 = 1, x2 = 2; top3: 2/2 - 0/1 = 1, x3 = 3; top4: 2/2 - 0/2 = 1, x4 = 4
+    np.testing.assert_allclose(c["uplift"], [0, 0, 2, 3, 4])
+    y2, t2, tau, rng = planted_uplift(20000, 0.3, 0.1, seed=5)
+    assert mk.auuc(y2, t2, tau) > 0.005 > abs(mk.auuc(y2, t2, rng.random(20000)))
