@@ -33,8 +33,19 @@ def execute(path: Path, inplace: bool) -> float:
     client.execute()
     seconds = time.perf_counter() - t0
     if inplace:
+        _relative_paths(nb)
         nbformat.write(nb, path)
     return seconds
+
+
+def _relative_paths(nb) -> None:
+    """Show stored tracebacks (cells tagged raises-exception) with paths relative to the
+    project, so the book does not print the building machine's directories."""
+    prefix = str(ROOT) + os.sep
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                out["traceback"] = [line.replace(prefix, "") for line in out["traceback"]]
 
 
 if __name__ == "__main__":
