@@ -193,6 +193,15 @@ def _check_uplift_inputs(y, t, score):
     return y, t, score
 
 
+def _cumulative_arms(y, t, score):
+    """Units sorted by score (best first, stable): cumulative treated and control counts
+    and responders, each shape (n,)."""
+    y, t, score = _check_uplift_inputs(y, t, score)
+    order = np.argsort(-score, kind="stable")
+    y, t = y[order], t[order]
+    return np.cumsum(t), np.cumsum(1 - t), np.cumsum(y * t), np.cumsum(y * (1 - t))
+
+
 def qini_curve(y, t, score) -> pd.DataFrame:
     """Qini curve: extra responders from treating the top-n units by ``score``.
 
@@ -206,15 +215,11 @@ def qini_curve(y, t, score) -> pd.DataFrame:
         n (0..N), fraction (n / N), qini (Q(n)); the random-targeting line is
         ``fraction * Q(N)``.
     """
-    y, t, score = _check_uplift_inputs(y, t, score)
-    order = np.argsort(-score, kind="stable")
-    y, t = y[order], t[order]
-    nt, nc = np.cumsum(t), np.cumsum(1 - t)
-    yt, yc = np.cumsum(y * t), np.cumsum(y * (1 - t))
+    nt, nc, yt, yc = _cumulative_arms(y, t, score)
     with np.errstate(divide="ignore", invalid="ignore"):
         q = np.where(nc > 0, yt - yc * nt / nc, yt)
-    n = np.arange(len(y) + 1)
-    return pd.DataFrame({"n": n, "fraction": n / len(y), "qini": np.concatenate([[0.0], q])})
+    n = np.arange(len(nt) + 1)
+    return pd.DataFrame({"n": n, "fraction": n / len(nt), "qini": np.concatenate([[0.0], q])})
 
 
 def qini_coefficient(y, t, score) -> float:
@@ -236,16 +241,12 @@ def uplift_curve(y, t, score) -> pd.DataFrame:
     -------
     DataFrame, shape (n + 1, 3): n, fraction, uplift
     """
-    y, t, score = _check_uplift_inputs(y, t, score)
-    order = np.argsort(-score, kind="stable")
-    y, t = y[order], t[order]
-    nt, nc = np.cumsum(t), np.cumsum(1 - t)
-    yt, yc = np.cumsum(y * t), np.cumsum(y * (1 - t))
-    n = np.arange(1, len(y) + 1)
+    nt, nc, yt, yc = _cumulative_arms(y, t, score)
+    n = np.arange(1, len(nt) + 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         u = np.where((nt > 0) & (nc > 0), (yt / nt - yc / nc) * n, 0.0)
-    n0 = np.arange(len(y) + 1)
-    return pd.DataFrame({"n": n0, "fraction": n0 / len(y), "uplift": np.concatenate([[0.0], u])})
+    n0 = np.arange(len(nt) + 1)
+    return pd.DataFrame({"n": n0, "fraction": n0 / len(nt), "uplift": np.concatenate([[0.0], u])})
 
 
 def auuc(y, t, score) -> float:

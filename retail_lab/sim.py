@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["RetailWorld", "BrowsePolicy", "PopularityPolicy", "RecommenderPolicy", "OraclePolicy",
-           "ab_test", "summarize_ab", "email_experiment", "world_matrix", "recommendation_lift", "log_profile"]
+           "ab_test", "summarize_ab", "peeking_study", "email_experiment", "world_matrix", "recommendation_lift", "log_profile"]
 
 
 @dataclass
@@ -102,7 +102,11 @@ class RetailWorld:
 
     def choice_probabilities(self, customers, slates) -> np.ndarray:
         """P(no purchase), P(item 1), ..., P(item k) for each visit; shape (n, k + 1), rows sum to 1."""
-        v = self.utilities(customers, slates)
+        return self._logit(self.utilities(customers, slates))
+
+    def _logit(self, v: np.ndarray) -> np.ndarray:
+        """Multinomial-logit probabilities of [no purchase, slate items] from utilities ``v``
+        (n, k); an entry of -inf (a product no longer on offer) gets probability 0."""
         v = np.concatenate([np.full((len(v), 1), self.no_purchase_utility), v], axis=1)
         v -= v.max(axis=1, keepdims=True)
         e = np.exp(v)
@@ -121,15 +125,11 @@ class RetailWorld:
             idx = np.flatnonzero(active)
             if len(idx) == 0:
                 break
-            vv = np.where(available[idx], v[idx], -np.inf)
-            vv = np.concatenate([np.full((len(idx), 1), self.no_purchase_utility), vv], axis=1)
-            vv -= vv.max(axis=1, keepdims=True)
-            p = np.exp(vv)
-            p /= p.sum(axis=1, keepdims=True)
+            p = self._logit(np.where(available[idx], v[idx], -np.inf))
             pick = (rng.random(len(idx))[:, None] > np.cumsum(p, axis=1)).sum(axis=1)
             pick = np.minimum(pick, k)
             stop = pick == 0
-            for j, (row, c) in enumerate(zip(idx, pick)):
+            for row, c in zip(idx, pick):
                 if c > 0:
                     bought[row].append(slates[row, c - 1])
                     available[row, c - 1] = False
@@ -281,6 +281,31 @@ def summarize_ab(visits: pd.DataFrame, control: str, treatment: str, level: floa
                      e.diff / e.control_mean if e.control_mean else np.nan, e.p_value))
     return pd.DataFrame(rows, columns=["metric", control, treatment, "difference", "low", "high",
                                        "relative lift", "p_value"])
+
+
+def peeking_study(world: RetailWorld, policy, n_tests: int = 100, days: int = 28,
+                  alpha: float = 0.05) -> pd.DataFrame:
+    """A/A tests (the same policy in both arms) checked once at the end and once a day.
+
+    Test ``s`` uses seed ``s``. After each day the cumulative conversions per visit of the two
+    arms are compared with the pooled two-proportion z-test.
+
+    Returns
+    -------
+    DataFrame, one row per test
+        final_significant (p < alpha at the last day), any_significant (p < alpha on some day),
+        min_p_value.
+    """
+    from .marketing import two_proportion_ztest
+
+    rows = []
+    for s in range(n_tests):
+        v = ab_test(world, {"A": policy, "B": policy}, days=days, seed=s)
+        daily = v.pivot_table(index="day", columns="arm", values="converted", aggfunc=["sum", "count"]).cumsum()
+        p = np.array([two_proportion_ztest(d[("sum", "B")], d[("count", "B")], d[("sum", "A")], d[("count", "A")])[1]
+                      for _, d in daily.iterrows()])
+        rows.append((p[-1] < alpha, p.min() < alpha, p.min()))
+    return pd.DataFrame(rows, columns=["final_significant", "any_significant", "min_p_value"])
 
 
 def email_experiment(world: RetailWorld, history: pd.DataFrame, cutoff, days: int = 14,

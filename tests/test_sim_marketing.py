@@ -174,3 +174,13 @@ def test_uplift_curve_hand_case_and_auuc():
     np.testing.assert_allclose(c["uplift"], [0, 0, 2, 3, 4])
     y2, t2, tau, rng = planted_uplift(20000, 0.3, 0.1, seed=5)
     assert mk.auuc(y2, t2, tau) > 0.005 > abs(mk.auuc(y2, t2, rng.random(20000)))
+
+
+def test_peeking_study_counts_daily_looks():
+    w = sim.RetailWorld(n_customers=400, n_items=50, seed=3)
+    aa = sim.peeking_study(w, sim.PopularityPolicy(w.appeal), n_tests=30, days=10)
+    assert len(aa) == 30
+    # a test significant at the end was significant on some day; more looks, more false wins
+    assert (aa["any_significant"] >= aa["final_significant"]).all()
+    assert aa["any_significant"].mean() >= aa["final_significant"].mean()
+    assert aa["final_significant"].mean() <= 0.2 and (aa["min_p_value"] > 0).all()

@@ -242,7 +242,7 @@ class KerasRecommender(Recommender):
         -------
         self
         """
-        from . import evaluate
+        from . import mean_metric
 
         keras = _keras()
         keras.utils.set_random_seed(self.seed)
@@ -260,8 +260,7 @@ class KerasRecommender(Recommender):
             rec = {"epoch": epoch, "train_loss": float(loss)}
             if validate:
                 self._after_training()
-                per_user, _ = evaluate(self, split, protocol, ks=(10,))
-                rec["val_ndcg@10"] = float(per_user["NDCG@10"].mean())
+                rec["val_ndcg@10"] = mean_metric(self, split, protocol, "NDCG@10")
                 if rec["val_ndcg@10"] > best:
                     best, best_w, wait, self.best_epoch_ = rec["val_ndcg@10"], self.model_.get_weights(), 0, epoch
                 else:
