@@ -11,7 +11,7 @@ VENDOR_STAMP := book/_static/vendor/.installed
 NBVAL_FLAGS  := --nbval --nbval-current-env --nbval-cell-timeout=900 \
                 --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: book test env vendor bench notebooks student lab clean
+.PHONY: book test unit env vendor bench notebooks student lab clean
 
 ## make book: install what is missing, then render the book (stored outputs) into _build/html
 book: $(ENV_STAMP) $(VENDOR_STAMP)
@@ -24,6 +24,12 @@ test: $(ENV_STAMP) $(VENDOR_STAMP)
 	@bash tools/ensure_chromium.sh
 	@echo "== unit tests, notebooks (nbval) and render check =="
 	$(BIN)/python -m pytest tests retail_lab notebooks --doctest-modules $(NBVAL_FLAGS) $(PYTEST_ARGS)
+
+## make unit: unit tests and docstring examples only (no notebooks, no browser, no npm): the
+## everyday check while changing the package; `make test` stays the full check
+unit: $(ENV_STAMP)
+	@echo "== unit tests and docstring examples =="
+	$(BIN)/python -m pytest tests retail_lab --doctest-modules -m "not render" $(PYTEST_ARGS)
 
 env: $(ENV_STAMP)
 vendor: $(VENDOR_STAMP)

@@ -1,8 +1,87 @@
-"""pytest progress for notebooks: which chapter nbval is running and how long each took."""
+"""pytest set-up for the whole project: the book's numeric configuration, and progress for
+notebooks (which chapter nbval is running and how long each took)."""
 
 from __future__ import annotations
 
+import ipaddress
+import os
+import socket
+import sys
 import time
+
+import pytest
+
+from retail_lab.repro import numeric_env
+
+# Before any test module imports TensorFlow, and inherited by every kernel nbval starts: the
+# book's numeric configuration wins over whatever the host has set (retail_lab.repro).
+os.environ.update(numeric_env())
+
+
+# ---- no network in tests ---------------------------------------------------------------------
+# An audit hook sees every Python-level name lookup and connection before it happens. Anything
+# that is not the loopback range (127.0.0.0/8, ::1, localhost) is refused, so no packet leaves,
+# and recorded, so the test that tried it fails even if the code under test caught the error.
+# Unix sockets are local by nature and pass. nbval's kernels are separate processes; the stored
+# chapters read data from the data directory (RETAIL_LAB_OFFLINE=1 in CI).
+
+class NetworkBlocked(RuntimeError):
+    """A test tried to reach an address outside 127.0.0.0/8."""
+
+
+_blocked: list[str] = []
+_LOCAL_NAMES = {None, "", b"", "localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+def _is_local(host) -> bool:
+    if isinstance(host, bytes):
+        host = host.decode(errors="replace")
+    if host in _LOCAL_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _network_audit(event: str, args) -> None:
+    if event == "socket.connect":
+        sock, address = args[0], args[1]
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and not _is_local(address[0]):
+            _blocked.append(f"connect to {address!r}")
+            raise NetworkBlocked(f"tests must not use the network: connect to {address!r} refused")
+    elif event == "socket.getaddrinfo" and not _is_local(args[0]):
+        _blocked.append(f"name lookup of {args[0]!r}")
+        raise NetworkBlocked(f"tests must not use the network: name lookup of {args[0]!r} refused")
+
+
+sys.addaudithook(_network_audit)
+
+
+@pytest.fixture(autouse=True)
+def _no_network():
+    """Fail any test (or docstring example) that tried to open a connection off this machine."""
+    start = len(_blocked)
+    yield
+    tried = _blocked[start:]
+    del _blocked[start:]
+    if tried:
+        pytest.fail("the test tried to use the network: " + "; ".join(tried), pytrace=False)
+
+
+@pytest.fixture
+def network_attempts():
+    """The refused attempts of the current test; a test that expects them clears the list."""
+    start = len(_blocked)
+
+    class _View:
+        def __call__(self):
+            return _blocked[start:]
+
+        def clear(self):
+            del _blocked[start:]
+
+    return _View()
 
 _times: dict[str, list[float]] = {}
 

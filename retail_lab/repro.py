@@ -1,17 +1,162 @@
-"""Reproducibility: one call that seeds everything, and a report of the versions in use."""
+"""Reproducibility: one call that seeds everything, the numeric configuration that makes the
+book's outputs identical on any x86-64 CPU, and a report of the versions in use."""
 
 from __future__ import annotations
 
+import numbers
 import os
 import platform
 import random
+import sys
 from importlib import metadata
 
 import numpy as np
 
-__all__ = ["set_seed", "quiet_tensorflow", "import_tensorflow", "environment_report", "warnings_to_stdout"]
+__all__ = [
+    "NUMERIC_ENV",
+    "BLAS_THREADS",
+    "numeric_env",
+    "pin_numerics",
+    "set_seed",
+    "shown",
+    "quiet_tensorflow",
+    "import_tensorflow",
+    "environment_report",
+    "warnings_to_stdout",
+]
 
-_TF_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
+#: The book's numeric configuration, defined once. Every execution path uses it: chapters (the
+#: first cell's :func:`set_seed`, before TensorFlow loads), every import of TensorFlow in the
+#: package (:func:`import_tensorflow`), the notebook executor and benchmark (``tools/nbrun.py``),
+#: and nbval (``tests/conftest.py`` exports it to the kernels it starts).
+#:
+#: - ``ONEDNN_MAX_CPU_ISA`` / ``DNNL_MAX_CPU_ISA``: TensorFlow's CPU matrix multiply (also with
+#:   ``TF_ENABLE_ONEDNN_OPTS=0``) runs oneDNN's sgemm, which picks its kernel by the CPU's
+#:   instruction set at run time: AVX-512 and AVX2 kernels sum in a different order, and training
+#:   amplifies the last-bit difference. AVX2 exists on every current x86-64 CPU, so capping the
+#:   level there gives the same kernel on Intel with or without AVX-512 and on AMD.
+#: - ``TF_NUM_INTRAOP_THREADS`` / ``TF_NUM_INTEROP_THREADS``: how TensorFlow splits work depends
+#:   on its thread count; fixed at 2, the size of the machine the book's budgets are set for.
+#: - ``TF_ENABLE_ONEDNN_OPTS=0``: no oneDNN graph rewrites (their results depend on the CPU).
+#: - ``TF_CPP_MIN_LOG_LEVEL=3``: no C++ log lines in stored outputs.
+#: XLA stays off: Keras 3 on TensorFlow does not JIT-compile on a CPU-only machine.
+NUMERIC_ENV: dict[str, str] = {
+    "ONEDNN_MAX_CPU_ISA": "AVX2",
+    "DNNL_MAX_CPU_ISA": "AVX2",
+    "TF_NUM_INTRAOP_THREADS": "2",
+    "TF_NUM_INTEROP_THREADS": "2",
+    "TF_ENABLE_ONEDNN_OPTS": "0",
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+}
+
+#: Threads for NumPy's BLAS (set at run time with threadpoolctl, since NumPy is loaded before
+#: any of the book's code runs). ``OPENBLAS_CORETYPE`` is deliberately left as the machine sets
+#: it: some processors need a specific kernel to compute correctly. The kernels differ in the
+#: last bit, so the book shows and glues numbers at their displayed precision (:func:`shown`).
+BLAS_THREADS = 2
+
+
+def numeric_env() -> dict[str, str]:
+    """A copy of :data:`NUMERIC_ENV`, for starting a Jupyter kernel or a subprocess with it."""
+    return dict(NUMERIC_ENV)
+
+
+def _tensorflow_loaded() -> bool:
+    return "tensorflow" in sys.modules
+
+
+def pin_numerics() -> dict[str, str]:
+    """Apply the book's numeric configuration to this process; return what was overridden.
+
+    The values in :data:`NUMERIC_ENV` win over whatever the host has set (a host presetting
+    ``ONEDNN_MAX_CPU_ISA=AVX512_CORE`` would otherwise give other numbers). They take effect
+    only if TensorFlow has not been imported yet, so :func:`set_seed` calls this first, and
+    chapters call ``set_seed`` in their first cell.
+
+    Returns
+    -------
+    dict
+        ``{variable: previous value}`` for each variable the host had set differently.
+
+    Raises
+    ------
+    RuntimeError
+        If TensorFlow was already imported in this process with a different configuration:
+        its kernels are chosen at import, so the numbers could not match the book's.
+    """
+    changed = {}
+    for key, value in NUMERIC_ENV.items():
+        before = os.environ.get(key)
+        if before != value:
+            if before is not None:
+                changed[key] = before
+            if _tensorflow_loaded() and key not in ("TF_CPP_MIN_LOG_LEVEL",):
+                raise RuntimeError(
+                    f"TensorFlow was imported before the book's numeric configuration was set "
+                    f"({key}={before!r}, the book uses {value!r}). Restart the kernel and run "
+                    "the chapter's first cell (retail_lab.set_seed) before anything imports "
+                    "TensorFlow or Keras."
+                )
+            os.environ[key] = value
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=BLAS_THREADS, user_api="blas")
+    except ImportError:  # threadpoolctl comes with scikit-learn; without it the default stays
+        pass
+    return changed
+
+
+def shown(value, spec: str):
+    """The number as the text shows it: ``value`` rounded to what ``format(value, spec)`` prints.
+
+    Glued numbers are stored at the precision the prose displays, so a last-digit difference
+    between two CPUs' BLAS kernels cannot change a stored output.
+
+    Parameters
+    ----------
+    value : int or float (Python or NumPy)
+        The computed number.
+    spec : str
+        The format specification the prose uses for it, e.g. ``".3f"``, ``"+.1%"``, ``".1e"``.
+
+    Returns
+    -------
+    int or float
+        Integers unchanged (as ``int``); floats rounded to the displayed digits; NaN and
+        infinities unchanged.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a real number (or is a bool).
+
+    Examples
+    --------
+    >>> shown(0.7559594353594519, ".3f")
+    0.756
+    >>> shown(0.19611279467426085, "+.1%")
+    0.196
+    >>> shown(0.0007502078884063905, ".1e")
+    0.00075
+    >>> shown(np.int64(4372), ",")
+    4372
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"shown() takes a real number, got {type(value).__name__}: {value!r}")
+    if isinstance(value, (numbers.Integral, np.integer)):
+        return int(value)
+    x = float(value)
+    if not np.isfinite(x):
+        return x
+    text = format(x, spec).replace(",", "").replace("_", "")
+    if spec.endswith("%"):
+        decimals = int(spec.rsplit(".", 1)[1][:-1]) if "." in spec else 6
+        return round(float(text[:-1]) / 100, decimals + 2)
+    return float(text)
+
+
+_TF_ENV = {k: NUMERIC_ENV[k] for k in ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS")}
 
 
 def quiet_tensorflow() -> None:
@@ -33,11 +178,9 @@ def import_tensorflow():
     pointed at the null device for the duration of the first import only; Python
     exceptions raised by the import still propagate normally.
     """
-    import sys
-
     if "tensorflow" in sys.modules:
         return sys.modules["tensorflow"]
-    quiet_tensorflow()
+    pin_numerics()
     sys.stderr.flush()
     saved = os.dup(2)
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -56,7 +199,11 @@ def import_tensorflow():
 
 
 def set_seed(seed: int = 42, *, keras: bool = True) -> int:
-    """Seed Python, NumPy and (optionally) Keras/TensorFlow, with deterministic TF ops.
+    """Pin the numeric configuration, then seed Python, NumPy and (optionally) Keras/TensorFlow.
+
+    Call it first in a chapter, before anything imports TensorFlow: it applies
+    :func:`pin_numerics` (the same kernels and thread counts on every CPU), then seeds, and
+    makes TensorFlow's ops deterministic.
 
     Parameters
     ----------
@@ -89,7 +236,7 @@ def set_seed(seed: int = 42, *, keras: bool = True) -> int:
     if seed < 0:
         raise ValueError(f"seed must be >= 0, got {seed}")
     seed = int(seed)
-    quiet_tensorflow()
+    pin_numerics()
     os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
     np.random.seed(seed)

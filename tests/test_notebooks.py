@@ -32,7 +32,7 @@ def test_chapters_exist_and_are_in_the_toc():
         assert f"notebooks/{p.stem}" in toc, f"{p.name} is not in _toc.yml"
 
 
-#: Chapter file number -> the article section it mirrors (DEVELOPERS.md chapter map).
+#: Chapter file number -> the article section it mirrors (CONTRIBUTING.md, chapter map).
 ARTICLE_SECTION = {"01": "1", "02": "2", "03": "3", "04": "4", "05": "4.3", "06": "5",
                    "07": "6.1", "08": "6.2", "09": "6.3", "10": "6.4", "11": "7", "12": "8",
                    "13": "9"}
@@ -100,3 +100,54 @@ def test_benchmark_table_lists_every_chapter():
     for p in NOTEBOOKS:
         assert f"`{p.name}`" in table, f"{p.name} missing: run `make bench`"
     assert "| NO |" not in table, "a chapter is over its time or memory budget"
+
+
+_GLUE_MIME = "application/papermill.record/text/plain"
+_FLOAT = re.compile(r"-?\d*\.\d+(e-?\d+)?|-?\d+e-?\d+")
+
+
+def _decimals(spec: str) -> int | None:
+    """Decimals a numeric format spec shows, in units of the value (percent adds two)."""
+    m = re.search(r"\.(\d+)([a-z%])$", spec)
+    if not m:
+        return None
+    return int(m.group(1)) + (2 if m.group(2) == "%" else 0)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_glued_numbers_carry_only_the_digits_the_prose_shows(path):
+    """A glued float is stored rounded to the finest precision the text displays it at
+    (retail_lab.repro.shown), so a last-bit difference between CPUs cannot change it."""
+    from retail_lab.repro import shown
+
+    nb = load(path)
+    specs: dict[str, set[str]] = {}
+    for c in cells(nb, "markdown"):
+        for ref in re.findall(r"\{glue(?::text|:md|)?\}`([^`]+)`", src(c)):
+            name, _, spec = ref.partition(":")
+            specs.setdefault(name, set()).add(spec)
+    for c in cells(nb, "code"):
+        for o in c["outputs"]:
+            name = o.get("metadata", {}).get("scrapbook", {}).get("name")
+            text = o.get("data", {}).get(_GLUE_MIME, "")
+            if not name or not _FLOAT.fullmatch(text):
+                continue
+            numeric = [s for s in specs.get(name, ()) if _decimals(s) is not None]
+            assert numeric, f"{name} = {text} is glued but no prose shows it with a precision"
+            finest = max(numeric, key=_decimals)
+            assert shown(float(text), finest) == float(text), (
+                f"{name} = {text} is stored with more digits than the prose shows ({finest}): "
+                f"glue shown(value, {finest!r})")
+
+
+def test_the_project_cites_only_its_own_files():
+    """Names like CONTRIBUTING.md or tools/x.py mentioned in the project's text must exist."""
+    texts = [ROOT / "_toc.yml", ROOT / "_config.yml", ROOT / "Makefile", ROOT / "README.md",
+             *ROOT.glob("*.md"), *(ROOT / "tools").glob("*.py"), *(ROOT / "tests").glob("*.py"),
+             *(ROOT / "retail_lab").rglob("*.py"), *(ROOT / "book").glob("*.md")]
+    missing = []
+    for path in texts:
+        for ref in set(re.findall(r"\b([A-Z][A-Z_]+\.md)\b", path.read_text(encoding="utf-8"))):
+            if not (ROOT / ref).exists() and not list((ROOT / "datasets").glob(ref)):
+                missing.append(f"{path.relative_to(ROOT)} cites {ref}")
+    assert missing == []

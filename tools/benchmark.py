@@ -2,7 +2,7 @@
 
 Usage: python tools/benchmark.py [notebooks ...]
 Writes book/_generated/benchmarks.csv and book/_generated/benchmarks.md (shown on the
-book's "Execution statistics" page). Budgets (DEVELOPERS.md): each notebook at most 120 s
+book's "Execution statistics" page). Budgets (CONTRIBUTING.md): each notebook at most 120 s
 and 3 GB peak on 2 CPU cores; the whole book at most 15 minutes.
 """
 
@@ -82,5 +82,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     sys.exit(main(sys.argv[1:]))

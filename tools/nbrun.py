@@ -13,14 +13,16 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from retail_lab.repro import numeric_env
+
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 900
 
 
 def execute(path: Path, inplace: bool) -> float:
     """Run every cell of ``path`` top to bottom in a new kernel; return seconds taken."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    # the kernel inherits the book's numeric configuration (the first cell pins it again)
+    os.environ.update(numeric_env())
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
         nb,
