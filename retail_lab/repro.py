@@ -49,10 +49,12 @@ NUMERIC_ENV: dict[str, str] = {
     "TF_CPP_MIN_LOG_LEVEL": "3",
 }
 
-#: Threads for NumPy's BLAS (set at run time with threadpoolctl, since NumPy is loaded before
-#: any of the book's code runs). ``OPENBLAS_CORETYPE`` is deliberately left as the machine sets
-#: it: some processors need a specific kernel to compute correctly. The kernels differ in the
-#: last bit, so the book shows and glues numbers at their displayed precision (:func:`shown`).
+#: Threads for NumPy's BLAS and for OpenMP (scikit-learn's k-means splits its sums by thread),
+#: set at run time with threadpoolctl, since NumPy is loaded before any of the book's code runs.
+#: ``OPENBLAS_CORETYPE`` is deliberately left as the machine sets it: some processors need a
+#: specific kernel to compute correctly. BLAS kernels (and NumPy's SIMD loops) differ in the last
+#: bit between CPUs, so the book shows and glues numbers at their displayed precision
+#: (:func:`shown`) and ranks on scores rounded before ties are broken.
 BLAS_THREADS = 2
 
 
@@ -101,7 +103,7 @@ def pin_numerics() -> dict[str, str]:
     try:
         from threadpoolctl import threadpool_limits
 
-        threadpool_limits(limits=BLAS_THREADS, user_api="blas")
+        threadpool_limits(limits=BLAS_THREADS)
     except ImportError:  # threadpoolctl comes with scikit-learn; without it the default stays
         pass
     return changed

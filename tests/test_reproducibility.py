@@ -151,6 +151,6 @@ def test_blas_threads_pinned():
 
     repro.pin_numerics()
     for pool in threadpool_info():
-        if pool["user_api"] == "blas":
+        if pool["user_api"] in ("blas", "openmp"):
             assert pool["num_threads"] == repro.BLAS_THREADS
 
