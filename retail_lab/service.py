@@ -5,8 +5,10 @@
 - Classifiers: TF-IDF + logistic regression, and a Keras text CNN (``TextVectorization``,
   embeddings, 1-D convolution), both with ``fit`` / ``predict_proba`` / ``predict``.
 - :class:`Responder`: predicted intent -> the dataset's answer with placeholders filled from
-  the customer's message, or a hand-over to a person when confidence is low or the input is
-  unusable. Never raises on odd input.
+  the customer's message, or a hand-over to a person when confidence is low or the message
+  carries too little information (see :meth:`Responder.screen`). Never raises on odd input.
+  Identifiers are filled as whole tokens, and a dataset answer never keeps another
+  customer's order number, invoice number or amount (see :func:`slot_template`).
 - Queues: Erlang C waiting time for ``c`` agents and a discrete-event simulation that checks it.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import numbers
 import re
 from dataclasses import dataclass
 from typing import Sequence
@@ -32,6 +35,8 @@ __all__ = [
     "expected_calibration_error",
     "top_confusions",
     "add_typos",
+    "find_identifiers",
+    "slot_template",
     "fill_placeholders",
     "Answer",
     "Responder",
@@ -41,6 +46,80 @@ __all__ = [
 
 _DIGITS = re.compile(r"\d+")
 _NON_WORD = re.compile(r"[^\w\s]")
+
+
+# --------------------------------------------------------------------------- validation
+def _check_number(value, name: str, low=None, high=None, *, low_open=False, integer=False,
+                  hint: str = "") -> float | int:
+    """Return ``value`` if it is a real (or integer) number in the given range, else raise.
+
+    Booleans, strings, ``None`` and NaN are rejected with a message that names the value.
+    """
+    kind = "an integer" if integer else "a number"
+    ok_type = isinstance(value, numbers.Integral) if integer else isinstance(value, numbers.Real)
+    if isinstance(value, (bool, np.bool_)) or not ok_type:
+        raise TypeError(f"{name} must be {kind}, got {value!r} of type {type(value).__name__}"
+                        + (f"; {hint}" if hint else ""))
+    if not integer and not math.isfinite(float(value)):
+        raise ValueError(f"{name} must be a finite number, got {value!r}" + (f"; {hint}" if hint else ""))
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and value > high
+    if too_low or too_high:
+        lo = "" if low is None else ("(" if low_open else "[") + f"{low}"
+        hi = "" if high is None else f"{high}]"
+        rng = f"in {lo}, {hi}" if low is not None and high is not None else (
+            f"{'>' if low_open else '>='} {low}" if low is not None else f"<= {high}")
+        raise ValueError(f"{name} must be {rng}, got {value!r}" + (f"; {hint}" if hint else ""))
+    return int(value) if integer else float(value)
+
+
+def _check_texts(texts, name: str = "texts") -> list[str]:
+    """A list of strings from a sequence of texts; one string or missing values raise."""
+    if isinstance(texts, (str, bytes)):
+        raise TypeError(f"{name} must be a sequence of strings, got a single string {str(texts)[:40]!r}; "
+                        f"wrap it in a list: [{str(texts)[:20]!r}]")
+    try:
+        items = list(texts)
+    except TypeError:
+        raise TypeError(f"{name} must be a sequence of strings, got {type(texts).__name__}") from None
+    missing = [i for i, t in enumerate(items) if t is None or (isinstance(t, float) and math.isnan(t))
+               or t is pd.NA]
+    if missing:
+        raise ValueError(f"{name} has {len(missing)} missing value(s) (None/NaN) at position(s) "
+                         f"{missing[:10]}; fill or drop them before fitting, nothing is dropped silently")
+    return [str(t) for t in items]
+
+
+def _check_same_length(**named) -> int:
+    lengths = {k: len(v) for k, v in named.items()}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"lengths differ: {lengths}; pass one entry per utterance in each")
+    n = next(iter(lengths.values()))
+    if n == 0:
+        raise ValueError(f"{', '.join(lengths)} are empty; at least one utterance is needed")
+    return n
+
+
+def _check_fitted(obj, attr: str) -> None:
+    if not hasattr(obj, attr):
+        from sklearn.exceptions import NotFittedError
+
+        raise NotFittedError(f"this {type(obj).__name__} is not fitted yet: call .fit(texts, labels) first")
+
+
+def _check_labels(labels, name: str = "labels", min_classes: int = 2) -> np.ndarray:
+    """Intent labels as an array; missing labels or fewer than two intents raise."""
+    if isinstance(labels, (str, bytes)):
+        raise TypeError(f"{name} must be a sequence of intents, got a single string {labels!r}")
+    items = list(labels)
+    missing = np.flatnonzero(pd.isna(np.asarray(items, dtype=object))) if items else np.array([], dtype=int)
+    if missing.size:
+        raise ValueError(f"{name} has {missing.size} missing value(s) at position(s) {missing[:10].tolist()}; "
+                         "label every utterance, nothing is dropped silently")
+    arr = np.asarray(items)
+    if arr.size and len(pd.unique(arr)) < min_classes:
+        raise ValueError(f"{name} has a single intent {arr[0]!r}; a classifier needs at least two")
+    return arr
 
 
 def normalize(text: str) -> str:
@@ -65,6 +144,9 @@ def near_duplicate_groups(texts: Sequence[str], labels: Sequence, threshold: flo
     from sklearn.feature_extraction.text import TfidfVectorizer
     import scipy.sparse as sp
 
+    threshold = _check_number(threshold, "threshold", 0, 1, hint="a cosine similarity, e.g. 0.8")
+    texts = _check_texts(texts)
+    _check_same_length(texts=texts, labels=labels)
     norm = [normalize(t) for t in texts]
     V = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5)).fit_transform(norm)
     S = (V @ V.T).tocoo()
@@ -79,6 +161,9 @@ def random_split(labels, test_size: float = 0.25, seed: int = 0) -> tuple[np.nda
     """Stratified random split; returns (train_index, test_index) as positions."""
     from sklearn.model_selection import train_test_split
 
+    _check_number(test_size, "test_size", 0, 1, low_open=True, hint="a share such as 0.25")
+    if test_size >= 1:
+        raise ValueError(f"test_size must be below 1, got {test_size!r}; a share such as 0.25")
     idx = np.arange(len(labels))
     tr, te = train_test_split(idx, test_size=test_size, stratify=np.asarray(labels), random_state=seed)
     return np.sort(tr), np.sort(te)
@@ -92,6 +177,10 @@ def template_split(texts, labels, test_size: float = 0.25, seed: int = 0,
     utterances are in the test set; a group that would leave its label with no training
     utterance stays in training, so every label can be learned.
     """
+    _check_number(test_size, "test_size", 0, 1, low_open=True, hint="a share such as 0.25")
+    if test_size >= 1:
+        raise ValueError(f"test_size must be below 1, got {test_size!r}; a share such as 0.25")
+    _check_number(seed, "seed", 0, integer=True)
     groups = near_duplicate_groups(texts, labels, threshold)
     lab = np.asarray(labels)
     rng = np.random.default_rng(seed)
@@ -125,24 +214,41 @@ class TfidfIntentClassifier:
         self.C = C
 
     def fit(self, texts, labels) -> "TfidfIntentClassifier":
+        """Fit on utterances and their intents.
+
+        Raises
+        ------
+        TypeError, ValueError
+            ``C`` not a positive finite number; ``texts`` one string instead of a list;
+            missing texts or labels; lengths that differ; fewer than two intents.
+        """
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline, make_union
+
+        _check_number(self.C, "C", 0, low_open=True, hint="the inverse regularisation strength, e.g. 10.0")
+        texts = _check_texts(texts)
+        labels = _check_labels(labels)
+        _check_same_length(texts=texts, labels=labels)
 
         feats = make_union(
             TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, preprocessor=normalize),
             TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, preprocessor=normalize),
         )
         self.pipeline_ = make_pipeline(feats, LogisticRegression(C=self.C, max_iter=2000))
-        self.pipeline_.fit(list(map(str, texts)), np.asarray(labels))
+        self.pipeline_.fit(texts, np.asarray(labels))
         self.classes_ = self.pipeline_.classes_
         return self
 
     def predict_proba(self, texts) -> np.ndarray:
-        return self.pipeline_.predict_proba(list(map(str, texts)))
+        """Class probabilities, shape (n, n_classes), columns in the order of ``classes_``."""
+        _check_fitted(self, "pipeline_")
+        return self.pipeline_.predict_proba(_check_texts(texts))
 
     def predict(self, texts) -> np.ndarray:
-        return self.classes_[self.predict_proba(texts).argmax(axis=1)]
+        """The most probable intent per text."""
+        proba = self.predict_proba(texts)
+        return self.classes_[proba.argmax(axis=1)]
 
 
 class KerasIntentClassifier:
@@ -161,7 +267,34 @@ class KerasIntentClassifier:
         self.epochs, self.batch_size, self.learning_rate, self.seed = epochs, batch_size, learning_rate, seed
 
     def fit(self, texts, labels, validation=None) -> "KerasIntentClassifier":
-        """Fit; ``validation=(texts, labels)`` records validation accuracy per epoch."""
+        """Fit; ``validation=(texts, labels)`` records validation accuracy per epoch.
+
+        Raises
+        ------
+        TypeError, ValueError
+            A size, epoch count or batch size that is not a positive integer; a learning rate
+            that is not a positive finite number; bad texts or labels (as for
+            :meth:`TfidfIntentClassifier.fit`); validation intents not seen in training.
+        """
+        for name in ("max_tokens", "sequence_length", "dim", "filters", "epochs", "batch_size"):
+            _check_number(getattr(self, name), name, 1, integer=True)
+        _check_number(self.seed, "seed", 0, integer=True)
+        _check_number(self.learning_rate, "learning_rate", 0, low_open=True, hint="e.g. 0.003")
+        texts = _check_texts(texts)
+        labels = _check_labels(labels)
+        _check_same_length(texts=texts, labels=labels)
+        if validation is not None:
+            try:
+                vt, vl = validation
+            except (TypeError, ValueError):
+                raise TypeError("validation must be a pair (texts, labels)") from None
+            vt, vl = _check_texts(vt, "validation texts"), np.asarray(list(vl))
+            _check_same_length(validation_texts=vt, validation_labels=vl)
+            unseen = sorted(set(vl.tolist()) - set(labels.tolist()))
+            if unseen:
+                raise ValueError(f"validation labels {unseen[:5]} do not occur in the training labels; "
+                                 "use a split that keeps every intent in training (template_split does)")
+            validation = (vt, vl)
         from .repro import import_tensorflow
 
         import_tensorflow()
@@ -199,10 +332,17 @@ class KerasIntentClassifier:
         return np.asarray(self.vectorizer_(np.array([normalize(t) for t in texts])))
 
     def predict_proba(self, texts) -> np.ndarray:
+        """Class probabilities, shape (n, n_classes), columns in the order of ``classes_``."""
+        _check_fitted(self, "model_")
+        texts = _check_texts(texts)
+        if not texts:
+            return np.zeros((0, len(self.classes_)), dtype="float32")
         return self.model_.predict(self._encode(texts), verbose=0, batch_size=512)
 
     def predict(self, texts) -> np.ndarray:
-        return self.classes_[self.predict_proba(texts).argmax(axis=1)]
+        """The most probable intent per text."""
+        proba = self.predict_proba(texts)
+        return self.classes_[proba.argmax(axis=1)]
 
 
 def reliability_table(y_true, proba: np.ndarray, classes, n_bins: int = 10) -> pd.DataFrame:
@@ -213,8 +353,19 @@ def reliability_table(y_true, proba: np.ndarray, classes, n_bins: int = 10) -> p
     DataFrame
         bin_low, bin_high, count, confidence (mean), accuracy.
     """
+    n_bins = _check_number(n_bins, "n_bins", 1, integer=True)
+    proba = np.asarray(proba, dtype=float)
+    classes = np.asarray(classes)
+    if proba.ndim != 2 or proba.shape[1] != len(classes):
+        raise ValueError(f"proba must have shape (n, {len(classes)}) (one column per class), got {proba.shape}")
+    if len(y_true) != proba.shape[0]:
+        raise ValueError(f"y_true has {len(y_true)} entries but proba has {proba.shape[0]} rows")
+    if proba.shape[0] == 0:
+        raise ValueError("proba is empty: no predictions to bin")
+    if not np.isfinite(proba).all():
+        raise ValueError("proba contains NaN or infinite values")
     conf = proba.max(axis=1)
-    correct = np.asarray(classes)[proba.argmax(axis=1)] == np.asarray(y_true)
+    correct = classes[proba.argmax(axis=1)] == np.asarray(y_true)
     edges = np.linspace(0, 1, n_bins + 1)
     b = np.clip(np.digitize(conf, edges[1:-1]), 0, n_bins - 1)
     rows = []
@@ -234,6 +385,9 @@ def expected_calibration_error(table: pd.DataFrame) -> float:
 
 def top_confusions(y_true, y_pred, k: int = 10) -> pd.DataFrame:
     """The most frequent (true, predicted) pairs among the errors."""
+    k = _check_number(k, "k", 0, integer=True, hint="the number of pairs to show, e.g. 10")
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"y_true has {len(y_true)} entries but y_pred has {len(y_pred)}")
     d = pd.DataFrame({"true": np.asarray(y_true), "predicted": np.asarray(y_pred)})
     d = d[d["true"] != d["predicted"]]
     return (d.value_counts().rename("count").reset_index().head(k))
@@ -242,8 +396,7 @@ def top_confusions(y_true, y_pred, k: int = 10) -> pd.DataFrame:
 def add_typos(text: str, rate: float, seed: int = 0) -> str:
     """Corrupt a share ``rate`` of the letters: each chosen letter is deleted, doubled,
     replaced by a neighbour letter, or swapped with the next one (equally likely)."""
-    if not 0 <= rate <= 1:
-        raise ValueError(f"rate must be in [0, 1], got {rate}")
+    _check_number(rate, "rate", 0, 1, hint="the share of letters to corrupt")
     rng = np.random.default_rng(seed)
     chars = list(str(text))
     out, i = [], 0
@@ -270,10 +423,26 @@ def add_typos(text: str, rate: float, seed: int = 0) -> str:
     return "".join(out)
 
 
-_ID = re.compile(r"\b[A-Z]{0,3}\d{5,}\b", re.IGNORECASE)
-#: Placeholders that stand for an identifier the customer gave (order, purchase, invoice).
+# --------------------------------------------------------------------------- identifiers
+#: A token: a maximal run of ASCII letters and digits, with an optional leading ``#``.
+_TOKEN = re.compile(r"(?<![A-Za-z0-9#])#?([A-Za-z0-9]+)(?![A-Za-z0-9])")
+#: A money amount: a currency sign before a number, or a number followed by a currency word.
+_AMOUNT = re.compile(
+    r"(?<![A-Za-z0-9])(?:[$€£¥]\s?[0-9]+(?:[.,][0-9]+)*"
+    r"|[0-9]+(?:[.,][0-9]+)*\s?(?:dollars?|euros?|pounds?|usd|eur|gbp)(?![A-Za-z]))",
+    re.IGNORECASE)
+_PLACEHOLDER = re.compile(r"\{\{([^{}]*)\}\}")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+_HEX_ID = re.compile(r"[0-9A-Fa-f]{8,}")
+#: Fewest digits in a token of a customer's message for it to count as an identifier.
+MIN_ID_DIGITS = 5
+#: Placeholders that stand for an identifier the customer gave (order, purchase, invoice);
+#: any ``{{Order|Purchase|Invoice|Bill|Tracking Number|ID [Anonymized]}}`` counts, and so does a
+#: placeholder that holds a literal identifier (``{{113542617735902}}``).
 ID_PLACEHOLDERS = ("Order Number", "Order Number Anonymized", "Purchase ID Anonymized",
-                   "Invoice Number", "Order ID")
+                   "Invoice Number", "Order ID", "Order ID Anonymized", "Purchase Number Anonymized",
+                   "Invoice Number Anonymized", "Bill Number Anonymized", "Tracking Number")
+_ID_NAME = re.compile(r"(order|purchase|invoice|bill|tracking)\s+(number|id|no\.?)", re.IGNORECASE)
 #: What a shop would configure once; other placeholders name a page or section and are
 #: written out without braces (``{{Order History}}`` -> ``Order History``).
 CONTACT_DEFAULTS = {
@@ -284,37 +453,242 @@ CONTACT_DEFAULTS = {
     "Website URL": "our website",
     "Live Chat": "live chat",
 }
+#: Neutral text for a slot the customer's message does not fill, and what to ask for.
+NEUTRAL = {"order": ("[your order number]", "your order number"),
+           "invoice": ("[your invoice number]", "your invoice number"),
+           "amount": ("[the amount]", "the amount")}
+_SLOT = {"order": "{{Order Number}}", "invoice": "{{Invoice Number}}", "amount": "{{Amount}}"}
 
 
-def fill_placeholders(template: str, message: str, contacts: dict | None = None) -> str:
-    """Fill ``{{...}}`` placeholders of a dataset answer from the customer's message.
+def _is_literal_id(token: str) -> bool:
+    """An identifier written into a dataset answer: 4+ digits, or 8+ hex characters mixing
+    digits and letters (the anonymised 64-hex ids)."""
+    digits = sum(c.isdigit() for c in token)
+    if digits >= 4:
+        return True
+    return bool(_HEX_ID.fullmatch(token)) and digits > 0 and any(c.isalpha() for c in token)
 
-    Identifier placeholders take the first order-like number in ``message`` ("your order"
-    when there is none); contact placeholders take ``contacts`` (defaults:
-    ``CONTACT_DEFAULTS``); any other placeholder becomes its own name.
+
+def find_identifiers(message) -> list[str]:
+    """Identifiers in a customer's message, distinct, in order of appearance.
+
+    An identifier is a whole token (a maximal run of ASCII letters and digits, an optional
+    leading ``#`` dropped) with at least :data:`MIN_ID_DIGITS` digits that is not a money
+    amount: ``"order 4455667788"`` -> ``["4455667788"]``, ``"ORD123456"`` -> ``["ORD123456"]``,
+    ``"refund $12345"`` -> ``[]``. A number is never cut out of a longer token.
     """
-    found = _ID.search(str(message))
-    ident = found.group(0) if found else None
-    table = {**CONTACT_DEFAULTS, **(contacts or {})}
+    text = "" if message is None else str(message)
+    amounts = [m.span() for m in _AMOUNT.finditer(text)]
+    out: list[str] = []
+    for m in _TOKEN.finditer(text):
+        tok = m.group(1)
+        if sum(c.isdigit() for c in tok) < MIN_ID_DIGITS:
+            continue
+        if any(a <= m.start(1) < b for a, b in amounts):
+            continue
+        if tok not in out:
+            out.append(tok)
+    return out
+
+
+def _find_amounts(message: str) -> list[str]:
+    out: list[str] = []
+    for m in _AMOUNT.finditer(message):
+        if m.group(0) not in out:
+            out.append(m.group(0))
+    return out
+
+
+def _id_kind(context: str) -> str:
+    return "invoice" if re.search(r"invoice|bill|receipt", context, re.IGNORECASE) else "order"
+
+
+def slot_template(response: str, example: str | None = None) -> str:
+    """Turn a dataset answer into a template whose customer-specific values are slots.
+
+    The Bitext answers repeat the example customer's data: its order number (sometimes
+    zero-padded or with extra digits: ``3707955617`` in the question, ``370795561790`` in the
+    answer), an invoice number (``#00108``), an amount (``$299``), or an identifier of another
+    row (a 64-hex id). All of these become slots, matched as whole tokens, never inside a
+    longer number:
+
+    - a placeholder holding a literal identifier (``{{113542617735902}}``) -> ``{{Order Number}}``;
+    - a money amount (``$299``, ``1200 dollars``) -> ``{{Amount}}``;
+    - a token with 4+ digits or an 8+ character hex id -> ``{{Order Number}}`` (``{{Invoice
+      Number}}`` after the words invoice/bill/receipt);
+    - a token with 3+ digits whose digits equal, contain or are contained in a number of
+      ``example`` (the utterance the answer was written for) -> the same kind of slot.
+
+    Short numbers that are not echoes of the example (list markers ``1.``, ``24/7``,
+    ``5-10 days``) stay.
+
+    Parameters
+    ----------
+    response : str
+        A dataset answer, with ``{{...}}`` placeholders.
+    example : str, optional
+        The utterance the answer was written for.
+
+    Returns
+    -------
+    str
+        The answer with slots ``{{Order Number}}``, ``{{Invoice Number}}``, ``{{Amount}}``.
+    """
+    response = str(response)
+    example = "" if example is None else str(example)
+    ex_amounts = [m.group(0) for m in _AMOUNT.finditer(example)]
+    ex_amount_digits = {"".join(_ASCII_DIGITS.findall(a)) for a in ex_amounts}
+    ex_numbers = [d for d in _ASCII_DIGITS.findall(example) if len(d) >= 3]
+
+    def echo(digits: str) -> bool:
+        if len(digits) < 3:
+            return False
+        for r in ex_numbers:
+            if digits == r or digits in r or r in digits or digits.lstrip("0") == r.lstrip("0"):
+                return True
+        return False
+
+    def literal(segment: str) -> str:
+        segment = _AMOUNT.sub(_SLOT["amount"], segment)
+
+        def token(m):
+            tok = m.group(1)
+            digits = "".join(_ASCII_DIGITS.findall(tok))
+            if tok == "Amount" or not digits:
+                return m.group(0)
+            if digits in ex_amount_digits and len(digits) >= 3:
+                return _SLOT["amount"]
+            if _is_literal_id(tok) or echo(digits):
+                before = segment[max(0, m.start() - 40): m.start()]
+                return _SLOT[_id_kind(before)]
+            return m.group(0)
+
+        return _TOKEN.sub(token, segment)
+
+    out, pos = [], 0
+    for m in _PLACEHOLDER.finditer(response):
+        out.append(literal(response[pos: m.start()]))
+        name = m.group(1).strip()
+        out.append(_SLOT[_id_kind(response[max(0, m.start() - 40): m.start()])]
+                   if _is_literal_id(name) else m.group(0))
+        pos = m.end()
+    out.append(literal(response[pos:]))
+    return "".join(out)
+
+
+def _placeholder_kind(name: str) -> str | None:
+    if _is_literal_id(name):
+        return "order"
+    bare = re.sub(r"\s*anonymi[sz]ed\s*$", "", name, flags=re.IGNORECASE).strip()
+    m = _ID_NAME.fullmatch(bare)
+    if m:
+        return "invoice" if m.group(1).lower() in ("invoice", "bill") else "order"
+    if bare.lower() in ("amount", "refund amount"):
+        return "amount"
+    return None
+
+
+def _fill(template: str, message: str, contacts: dict | None) -> tuple[str, tuple[str, ...]]:
+    """Fill the slots of a template; returns the text and what the customer still has to give."""
+    ids = find_identifiers(message)
+    amounts = _find_amounts(message)
+    ident = ids[0] if len(ids) == 1 else None
+    amount = amounts[0] if len(amounts) == 1 else None
+    table = {k.lower(): v for k, v in {**CONTACT_DEFAULTS, **(contacts or {})}.items()}
+    missing: list[str] = []
 
     def repl(m):
         name = m.group(1).strip()
-        if name in ID_PLACEHOLDERS:
-            return ident if ident else "your order"
-        return table.get(name, name)
+        kind = _placeholder_kind(name)
+        if kind is not None:
+            value = amount if kind == "amount" else ident
+            if value is not None:
+                return value
+            neutral, ask = NEUTRAL[kind]
+            if ask not in missing:
+                missing.append(ask)
+            return neutral
+        bare = re.sub(r"\s*anonymi[sz]ed\s*$", "", name, flags=re.IGNORECASE).strip()
+        return table.get(name.lower(), table.get(bare.lower(), bare))
 
-    return re.sub(r"\{\{([^}]*)\}\}", repl, str(template))
+    return _PLACEHOLDER.sub(repl, template), tuple(missing)
+
+
+def fill_placeholders(template: str, message: str, contacts: dict | None = None,
+                      example: str | None = None) -> str:
+    """Fill ``{{...}}`` placeholders of a dataset answer from the customer's message.
+
+    The answer first goes through :func:`slot_template` (so a literal order number, invoice
+    number or amount of the dataset's example customer is never kept). Identifier slots take
+    the identifier of the message when it contains exactly one (see
+    :func:`find_identifiers`); with none or several, a neutral placeholder
+    (``[your order number]``) stands in, never a number from elsewhere. Amount slots work the
+    same way. Contact placeholders take ``contacts`` (defaults: ``CONTACT_DEFAULTS``); any
+    other placeholder becomes its own name.
+
+    Parameters
+    ----------
+    template : str
+        A dataset answer.
+    message : str
+        The customer's message.
+    contacts : dict, optional
+        Placeholder name -> text, e.g. ``{"Website Name": "shop.example"}``.
+    example : str, optional
+        The utterance the answer was written for (its numbers are recognised as echoes).
+    """
+    text, _ = _fill(slot_template(template, example), "" if message is None else str(message),
+                    _check_contacts(contacts))
+    return text
+
+
+def _check_contacts(contacts) -> dict | None:
+    if contacts is None:
+        return None
+    if not isinstance(contacts, dict):
+        raise TypeError(f"contacts must be a dict of placeholder name -> text, got {type(contacts).__name__}")
+    bad = {k: v for k, v in contacts.items() if not isinstance(k, str) or not isinstance(v, str)}
+    if bad:
+        raise TypeError(f"contacts must map strings to strings; these entries do not: {bad!r}")
+    return contacts
 
 
 @dataclass
 class Answer:
-    """What the assistant does with one message."""
+    """What the assistant does with one message.
+
+    Attributes
+    ----------
+    intent : str or None
+        The predicted intent (``None`` for an empty message).
+    confidence : float
+        The classifier's top probability (0 for an empty message).
+    text : str
+        The answer; empty when the message is handed over.
+    handover : bool
+        True when a person takes over.
+    reason : str
+        Why: ``"answered"``, or the hand-over rule that fired (see :meth:`Responder.screen`),
+        or ``"low confidence (...)"``.
+    missing : tuple of str
+        What the answer asks the customer for because the message does not give it
+        (``"your order number"``, ``"the amount"``); empty when nothing is missing.
+    """
 
     intent: str | None
     confidence: float
     text: str
     handover: bool
     reason: str
+    missing: tuple = ()
+
+
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
+
+
+def _words(text: str) -> list[str]:
+    """Lower-case runs of letters (digits and punctuation split words: ``order123`` -> ``order``)."""
+    return _LETTER_RUN.findall(text.lower())
 
 
 class Responder:
@@ -325,52 +699,162 @@ class Responder:
     classifier : fitted object with ``predict_proba`` and ``classes_``
     instructions, intents, responses : sequences
         Training utterances with their intents and answers; for a message, the answer of
-        the most similar training utterance of the predicted intent is used.
-    threshold : float
+        the most similar training utterance of the predicted intent is used, with the
+        example customer's identifiers and amounts turned into slots
+        (:func:`slot_template`) and filled from the message.
+    threshold : float in [0, 1]
         Minimum confidence (top probability) to answer automatically.
-    max_chars : int
-        Longer messages are cut to this length before classification.
+    max_chars : int >= 1
+        Longer messages go to a person (the model was trained on short utterances).
     contacts : dict, optional
         Values for contact placeholders (see :func:`fill_placeholders`).
+    min_known_words : int >= 0, default 2
+        A message needs at least this many distinct words (2+ letters) from the training
+        utterances' vocabulary; digits only (``"12345678"``), one word (``"refund"``) or
+        unknown words go to a person.
+    min_known_share : float in [0, 1], default 0.5
+        ... and at least this share of its words must be known (a language the model was not
+        trained on, e.g. Spanish, fails this).
+    min_alphabet_share : float in [0, 1], default 0.9
+        ... and at least this share of its letters must occur in the training utterances
+        (compared in lower case): mostly non-Latin text, e.g. ``"我想退货 123"``, goes to a
+        person.
+
+    Notes
+    -----
+    The hand-over rules are applied in this order (the first that fires is the reason):
+    empty message, too long, unfamiliar alphabet, too few known words, mostly unknown
+    words, then low confidence. :meth:`screen` gives the rule for a message and
+    :meth:`tradeoff` applies the same rules, so its automation rate is what the assistant
+    really automates.
     """
 
     def __init__(self, classifier, instructions, intents, responses, threshold: float = 0.6,
-                 max_chars: int = 500, contacts: dict | None = None):
+                 max_chars: int = 500, contacts: dict | None = None, min_known_words: int = 2,
+                 min_known_share: float = 0.5, min_alphabet_share: float = 0.9):
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         self.classifier, self.threshold, self.max_chars, self.contacts = classifier, threshold, max_chars, contacts
-        self.instructions = np.asarray(list(map(str, instructions)))
+        self.min_known_words, self.min_known_share = min_known_words, min_known_share
+        self.min_alphabet_share = min_alphabet_share
+        self._check_params()
+        if not (hasattr(classifier, "predict_proba") and hasattr(classifier, "classes_")):
+            raise TypeError(f"classifier must be a fitted classifier with predict_proba and classes_, got "
+                            f"{type(classifier).__name__}; call .fit(texts, labels) on it first")
+        instructions = _check_texts(instructions, "instructions")
+        responses = _check_texts(responses, "responses")
+        intents = _check_labels(intents, "intents", min_classes=1)
+        _check_same_length(instructions=instructions, intents=intents, responses=responses)
+        self.instructions = np.asarray(instructions)
         self.intents = np.asarray(intents)
         self.responses = np.asarray(responses)
-        self.vec_ = TfidfVectorizer(preprocessor=normalize, ngram_range=(1, 2)).fit(list(map(str, instructions)))
-        self.M_ = self.vec_.transform(list(map(str, instructions)))
+        self.vec_ = TfidfVectorizer(preprocessor=normalize, ngram_range=(1, 2)).fit(instructions)
+        self.M_ = self.vec_.transform(instructions)
+        self.templates_ = np.array([slot_template(r, e) for r, e in zip(responses, instructions)], dtype=object)
+        self.vocabulary_ = frozenset(w for t in instructions for w in _words(t) if len(w) >= 2)
+        self.alphabet_ = frozenset(c for t in instructions for c in t.lower() if c.isalpha())
+        self._rows = {str(k): np.flatnonzero(self.intents.astype(str) == str(k))
+                      for k in pd.unique(self.intents.astype(str))}
+
+    def _check_params(self) -> None:
+        _check_number(self.threshold, "threshold", 0, 1, hint="a confidence such as 0.6")
+        _check_number(self.max_chars, "max_chars", 1, integer=True)
+        _check_number(self.min_known_words, "min_known_words", 0, integer=True)
+        _check_number(self.min_known_share, "min_known_share", 0, 1)
+        _check_number(self.min_alphabet_share, "min_alphabet_share", 0, 1)
+        _check_contacts(self.contacts)
+
+    @staticmethod
+    def _as_text(message) -> str:
+        if message is None or message is pd.NA or (isinstance(message, float) and math.isnan(message)):
+            return ""
+        if isinstance(message, bytes):
+            return message.decode("utf-8", errors="replace")
+        return str(message)
+
+    def screen(self, message) -> str | None:
+        """The hand-over rule that a message triggers before classification, or None.
+
+        Returns one of ``"empty message"``, ``"message too long (...)"``,
+        ``"unfamiliar alphabet (...)"``, ``"too few known words (...)"``,
+        ``"mostly unknown words (...)"``; None when the message may be classified.
+        """
+        text = self._as_text(message)
+        if not normalize(text):
+            return "empty message"
+        if len(text) > self.max_chars:
+            return f"message too long ({len(text)} characters > max_chars={self.max_chars})"
+        letters = [c for c in text.lower() if c.isalpha()]
+        if letters:
+            share = sum(c in self.alphabet_ for c in letters) / len(letters)
+            if share < self.min_alphabet_share:
+                return (f"unfamiliar alphabet ({share:.0%} of letters in the trained alphabet "
+                        f"< min_alphabet_share={self.min_alphabet_share:.0%})")
+        words = [w for w in _words(text) if len(w) >= 2]
+        known = [w for w in words if w in self.vocabulary_]
+        if len(set(known)) < self.min_known_words:
+            return (f"too few known words ({len(set(known))} known, "
+                    f"min_known_words={self.min_known_words})")
+        share = len(known) / len(words) if words else 0.0
+        if share < self.min_known_share:
+            return (f"mostly unknown words ({share:.0%} known < min_known_share="
+                    f"{self.min_known_share:.0%})")
+        return None
+
+    def answer_many(self, messages) -> list[Answer]:
+        """:meth:`answer` for many messages at once (one classifier call, one similarity
+        product per intent); never raises on odd messages."""
+        self._check_params()
+        if isinstance(messages, (str, bytes)):
+            raise TypeError("messages must be a sequence of messages; for one message use answer()")
+        texts = [self._as_text(m) for m in messages]
+        reasons = [self.screen(t) for t in texts]
+        out: list[Answer | None] = [None] * len(texts)
+        live = [i for i, t in enumerate(texts) if reasons[i] != "empty message"]
+        for i, t in enumerate(texts):
+            if reasons[i] == "empty message":
+                out[i] = Answer(None, 0.0, "", True, "empty message")
+        if not live:
+            return out
+        proba = np.asarray(self.classifier.predict_proba([texts[i][: self.max_chars] for i in live]))
+        top = proba.argmax(axis=1)
+        classes = np.asarray(self.classifier.classes_)
+        todo: dict[str, list[int]] = {}
+        for j, i in enumerate(live):
+            intent, conf = str(classes[top[j]]), float(proba[j, top[j]])
+            if reasons[i] is not None:
+                out[i] = Answer(intent, conf, "", True, reasons[i])
+            elif conf < self.threshold:
+                out[i] = Answer(intent, conf, "", True, f"low confidence ({conf:.2f} < {self.threshold:.2f})")
+            elif intent not in self._rows:
+                out[i] = Answer(intent, conf, "", True, f"no answer for intent {intent!r} in the responses")
+            else:
+                out[i] = Answer(intent, conf, "", False, "answered")
+                todo.setdefault(intent, []).append(i)
+        for intent, idx in todo.items():
+            rows = self._rows[intent]
+            sims = (self.vec_.transform([texts[i] for i in idx]) @ self.M_[rows].T).toarray()
+            for i, best in zip(idx, rows[sims.argmax(axis=1)]):
+                text, missing = _fill(self.templates_[best], texts[i], self.contacts)
+                reason = "answered" if not missing else f"answered, asking for {' and '.join(missing)}"
+                if missing:
+                    text += f" To go ahead, please send me {' and '.join(missing)}."
+                out[i] = Answer(out[i].intent, out[i].confidence, text, False, reason, missing)
+        return out
 
     def answer(self, message) -> Answer:
-        """Classify and answer one message; never raises on odd input."""
-        text = "" if message is None else str(message)
-        if not normalize(text):
-            return Answer(None, 0.0, "", True, "empty message")
-        reason = "answered"
-        if len(text) > self.max_chars:
-            text, reason = text[: self.max_chars], f"answered (message cut to {self.max_chars} characters)"
-        proba = self.classifier.predict_proba([text])[0]
-        k = int(proba.argmax())
-        intent, conf = str(self.classifier.classes_[k]), float(proba[k])
-        if conf < self.threshold:
-            return Answer(intent, conf, "", True, f"low confidence ({conf:.2f} < {self.threshold:.2f})")
-        rows = np.flatnonzero(self.intents == intent)
-        sims = (self.M_[rows] @ self.vec_.transform([text]).T).toarray().ravel()
-        best = rows[int(sims.argmax())]
-        template = str(self.responses[best])
-        # some dataset answers repeat the example's own order number literally: swap it too
-        example_id = _ID.search(self.instructions[best])
-        if example_id and example_id.group(0) in template:
-            own = _ID.search(text)
-            template = template.replace(example_id.group(0), own.group(0) if own else "your order")
-        return Answer(intent, conf, fill_placeholders(template, text, self.contacts), False, reason)
+        """Classify and answer one message; never raises on odd input.
+
+        Hands over (``handover=True``, ``text=""``) by the rules of :meth:`screen` and below
+        the confidence threshold; ``reason`` says which rule fired.
+        """
+        return self.answer_many([message])[0]
 
     def tradeoff(self, texts, true_intents, thresholds=np.linspace(0, 0.95, 20)) -> pd.DataFrame:
         """Automation rate and error rate of automated answers as the threshold moves.
+
+        The hand-over rules of :meth:`screen` apply at every threshold, so a message that
+        :meth:`answer` hands over for lack of information never counts as automated.
 
         Returns
         -------
@@ -379,9 +863,15 @@ class Responder:
             of automated answers with the wrong intent), errors_per_1000 (wrong automated
             answers per 1,000 messages).
         """
-        proba = self.classifier.predict_proba(list(texts))
-        conf = proba.max(axis=1)
-        wrong = self.classifier.classes_[proba.argmax(axis=1)] != np.asarray(true_intents)
+        self._check_params()
+        texts = [self._as_text(t) for t in _check_texts(texts)]
+        true_intents = list(true_intents) if not isinstance(true_intents, str) else [true_intents]
+        _check_same_length(texts=texts, true_intents=true_intents)
+        thresholds = [_check_number(t, "threshold", 0, 1) for t in np.atleast_1d(np.asarray(thresholds, dtype=object))]
+        ok = np.array([self.screen(t) is None for t in texts])
+        proba = np.asarray(self.classifier.predict_proba([t[: self.max_chars] for t in texts]))
+        conf = np.where(ok, proba.max(axis=1), -1.0)
+        wrong = np.asarray(self.classifier.classes_)[proba.argmax(axis=1)].astype(str) != np.asarray(true_intents).astype(str)
         rows = []
         for t in thresholds:
             auto = conf >= t
@@ -399,8 +889,9 @@ def erlang_c_wait(arrival_rate: float, service_rate: float, agents: int) -> floa
     ValueError
         If the queue is unstable (arrival_rate >= agents * service_rate).
     """
-    if arrival_rate <= 0 or service_rate <= 0 or agents < 1:
-        raise ValueError("rates must be > 0 and agents >= 1")
+    _check_number(arrival_rate, "arrival_rate", 0, low_open=True, hint="messages per unit of time")
+    _check_number(service_rate, "service_rate", 0, low_open=True, hint="messages per agent per unit of time")
+    _check_number(agents, "agents", 1, integer=True, hint="a whole number of agents")
     a = arrival_rate / service_rate
     rho = a / agents
     if rho >= 1:
@@ -415,6 +906,10 @@ def simulate_queue(arrival_rate: float, service_rate: float, agents: int, n: int
                    seed: int = 0) -> np.ndarray:
     """Waiting times of ``n`` customers in a first-come-first-served queue with ``agents``
     servers, Poisson arrivals and exponential service (a discrete-event simulation)."""
+    _check_number(arrival_rate, "arrival_rate", 0, low_open=True)
+    _check_number(service_rate, "service_rate", 0, low_open=True)
+    _check_number(agents, "agents", 1, integer=True, hint="a whole number of agents")
+    _check_number(n, "n", 1, integer=True)
     rng = np.random.default_rng(seed)
     arrivals = np.cumsum(rng.exponential(1 / arrival_rate, n))
     service = rng.exponential(1 / service_rate, n)
