@@ -16,6 +16,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from .models import _positive_int, _real
+
 __all__ = ["article_score", "BaselinePredictor", "ItemKNNRating", "TOY_RATINGS"]
 
 #: A small explicit-rating example (1-5 stars): 4 users, 4 items, 11 ratings. Chapter 5 works
@@ -39,10 +41,17 @@ def article_score(user_mean: float, item_mean: float, similarities: Sequence[flo
     >>> round(article_score(4.0, 3.5, [0.8], [1]), 10)
     8.3
     """
-    w = np.asarray(similarities, dtype=float)
-    x = np.asarray(behaviours, dtype=float)
+    _real("user_mean", user_mean)
+    _real("item_mean", item_mean)
+    try:
+        w = np.asarray(similarities, dtype=float)
+        x = np.asarray(behaviours, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"similarities and behaviours must be sequences of numbers ({err})") from None
     if w.shape != x.shape:
         raise ValueError(f"similarities {w.shape} and behaviours {x.shape} must have the same shape")
+    if not (np.isfinite(w).all() and np.isfinite(x).all()):
+        raise ValueError("similarities and behaviours must be finite numbers (no NaN or inf)")
     return float(user_mean + item_mean + np.sum(w * x))
 
 
@@ -52,8 +61,16 @@ def _ratings(df: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(f"ratings must be a DataFrame with columns {sorted(need)}")
     if df.empty:
         raise ValueError("ratings are empty")
+    if not pd.api.types.is_numeric_dtype(df["rating"]) or pd.api.types.is_bool_dtype(df["rating"]):
+        raise TypeError(f"ratings' rating column must be numeric, got dtype {df['rating'].dtype}; "
+                        "convert it with pd.to_numeric")
     if df["rating"].isna().any():
         raise ValueError("ratings contain NaN; drop unrated pairs instead of storing NaN")
+    if not np.isfinite(df["rating"].to_numpy(float)).all():
+        raise ValueError("ratings contain infinite values; ratings must be finite numbers")
+    for col in ("user", "item"):
+        if df[col].isna().any():
+            raise ValueError(f"ratings have {int(df[col].isna().sum())} row(s) without a {col}; drop them")
     if df.duplicated(["user", "item"]).any():
         raise ValueError("a (user, item) pair appears twice; keep one rating per pair")
     return df
@@ -74,6 +91,9 @@ class BaselinePredictor:
     """
 
     def __init__(self, reg_user: float = 5.0, reg_item: float = 5.0, n_iter: int = 100):
+        _real("reg_user", reg_user, 0, None)
+        _real("reg_item", reg_item, 0, None)
+        _positive_int("n_iter", n_iter)
         self.reg_user, self.reg_item, self.n_iter = reg_user, reg_item, n_iter
 
     def fit(self, ratings: pd.DataFrame) -> "BaselinePredictor":
@@ -97,8 +117,12 @@ class BaselinePredictor:
         """``mu + b_u + b_i``; an unseen user or item contributes a bias of 0."""
         if not hasattr(self, "mu_"):
             raise RuntimeError("BaselinePredictor is not fitted; call fit(ratings) first")
-        bu = self.user_bias_.reindex(np.atleast_1d(users)).fillna(0.0).to_numpy()
-        bi = self.item_bias_.reindex(np.atleast_1d(items)).fillna(0.0).to_numpy()
+        users, items = np.atleast_1d(np.asarray(users, dtype=object)), np.atleast_1d(np.asarray(items, dtype=object))
+        if users.ndim != 1 or items.ndim != 1 or len(users) != len(items):
+            raise ValueError(f"users and items must be 1-D and of the same length (one pair each), "
+                             f"got shapes {users.shape} and {items.shape}")
+        bu = self.user_bias_.reindex(users).fillna(0.0).to_numpy()
+        bi = self.item_bias_.reindex(items).fillna(0.0).to_numpy()
         return self.mu_ + bu + bi
 
 
@@ -118,8 +142,9 @@ class ItemKNNRating:
     """
 
     def __init__(self, k: int = 20, baseline: BaselinePredictor | None = None):
-        if k < 1:
-            raise ValueError(f"k must be >= 1, got {k}")
+        _positive_int("k", k)
+        if baseline is not None and not isinstance(baseline, BaselinePredictor):
+            raise TypeError(f"baseline must be a BaselinePredictor or None, got {type(baseline).__name__}")
         self.k = k
         self.baseline = baseline
 
@@ -143,7 +168,9 @@ class ItemKNNRating:
         return self
 
     def predict_one(self, user, item) -> float:
-        """Predicted rating of ``item`` by ``user``."""
+        """Predicted rating of ``item`` by ``user`` (the baseline for an unseen user or item)."""
+        if not hasattr(self, "baseline_"):
+            raise RuntimeError("ItemKNNRating is not fitted; call fit(ratings) first")
         base = float(self.baseline_.predict([user], [item])[0])
         if user not in self.residuals_.index or item not in self.similarity_.index:
             return base
@@ -155,4 +182,9 @@ class ItemKNNRating:
         return base + float((s * e_u[s.index]).sum() / s.abs().sum())
 
     def predict(self, users, items) -> np.ndarray:
-        return np.array([self.predict_one(u, i) for u, i in zip(users, items)])
+        """Predicted ratings of the pairs ``zip(users, items)``; both of the same length."""
+        users, items = np.atleast_1d(np.asarray(users, dtype=object)), np.atleast_1d(np.asarray(items, dtype=object))
+        if users.ndim != 1 or items.ndim != 1 or len(users) != len(items):
+            raise ValueError(f"users and items must be 1-D and of the same length (one pair each), "
+                             f"got shapes {users.shape} and {items.shape}")
+        return np.array([self.predict_one(u, i) for u, i in zip(users, items)], dtype=float)

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .models import _real
+
 __all__ = ["RecSplit", "interaction_matrix", "temporal_split", "item_descriptions", "recency_matrix",
            "book_splits", "VALIDATION_CUTOFF", "TEST_CUTOFF"]
 
@@ -16,6 +18,62 @@ __all__ = ["RecSplit", "interaction_matrix", "temporal_split", "item_description
 #: before TEST_CUTOFF and tested from TEST_CUTOFF to the end of the data.
 VALIDATION_CUTOFF = "2011-08-01"
 TEST_CUTOFF = "2011-09-01"
+
+
+def _check_lines(tx, columns, what="transactions") -> None:
+    if not isinstance(tx, pd.DataFrame):
+        raise TypeError(f"{what} must be a pandas DataFrame, got {type(tx).__name__}")
+    missing = [c for c in columns if c not in tx.columns]
+    if missing:
+        raise ValueError(f"{what} miss column(s) {missing}; they have {list(tx.columns)}")
+
+
+def _labels(labels, name: str) -> pd.Index:
+    """``labels`` as a unique Index without missing values."""
+    if isinstance(labels, (str, bytes)):
+        raise TypeError(f"{name} must be a sequence of ids (an Index), got the single string {labels!r}")
+    idx = labels if isinstance(labels, pd.Index) else pd.Index(labels)
+    if not idx.is_unique:
+        raise ValueError(f"{name} must be unique (one row/column per id), but "
+                         f"{idx[idx.duplicated()][:3].tolist()} appear more than once")
+    if idx.hasnans:
+        raise ValueError(f"{name} contains a missing id (NaN/None)")
+    return idx
+
+
+def _timestamp(value, name: str) -> pd.Timestamp:
+    try:
+        t = pd.Timestamp(value)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"{name} must be a date such as '2011-09-01', got {value!r} ({err})") from None
+    if t is pd.NaT or pd.isna(t):
+        raise ValueError(f"{name} must be a date such as '2011-09-01', got a missing value ({value!r})")
+    return t
+
+
+def _check_dates(tx: pd.DataFrame, what="transactions") -> None:
+    d = tx["InvoiceDate"]
+    if not pd.api.types.is_datetime64_any_dtype(d):
+        raise TypeError(f"{what}' InvoiceDate must be datetime64, got {d.dtype}; convert it with "
+                        "pd.to_datetime(tx['InvoiceDate'])")
+    if d.isna().any():
+        raise ValueError(f"{what} have {int(d.isna().sum())} line(s) without an InvoiceDate; "
+                         "clean them first (retail_lab.quality.clean)")
+
+
+def _no_match_error(tx, users, items, r, c) -> ValueError:
+    which = []
+    if not (r >= 0).any():
+        which.append(f"no CustomerID is among users (CustomerID dtype {tx['CustomerID'].dtype}, "
+                     f"e.g. {tx['CustomerID'].iloc[0]!r}; users dtype {users.dtype}, e.g. "
+                     f"{users[0] if len(users) else None!r})")
+    if not (c >= 0).any():
+        which.append(f"no StockCode is among items (StockCode dtype {tx['StockCode'].dtype}, "
+                     f"e.g. {tx['StockCode'].iloc[0]!r}; items dtype {items.dtype}, e.g. "
+                     f"{items[0] if len(items) else None!r})")
+    reason = "; ".join(which) or "no line has both a known user and a known item"
+    return ValueError(f"none of the {len(tx)} lines falls in the matrix: {reason}. Ids of different "
+                      "types (e.g. 12347.0 vs '12347') never match: convert both the same way")
 
 
 def interaction_matrix(tx: pd.DataFrame, users: pd.Index, items: pd.Index, binary: bool = True) -> sp.csr_matrix:
@@ -33,10 +91,22 @@ def interaction_matrix(tx: pd.DataFrame, users: pd.Index, items: pd.Index, binar
     Returns
     -------
     scipy.sparse.csr_matrix, shape (len(users), len(items)), float32
+
+    Raises
+    ------
+    ValueError
+        If ``users`` or ``items`` repeat an id, or ``tx`` has lines but none of them falls
+        in the matrix (usually ids of different types, e.g. 12347.0 vs '12347').
     """
+    _check_lines(tx, ["CustomerID", "StockCode"])
+    users, items = _labels(users, "users"), _labels(items, "items")
+    if not isinstance(binary, (bool, np.bool_)):
+        raise TypeError(f"binary must be True or False, got {binary!r}")
     r = users.get_indexer(tx["CustomerID"])
     c = items.get_indexer(tx["StockCode"])
     ok = (r >= 0) & (c >= 0)
+    if len(tx) and not ok.any():
+        raise _no_match_error(tx, users, items, r, c)
     m = sp.csr_matrix((np.ones(ok.sum(), dtype=np.float32), (r[ok], c[ok])),
                       shape=(len(users), len(items)))
     m.sum_duplicates()
@@ -128,19 +198,24 @@ def temporal_split(tx: pd.DataFrame, cutoff: str = "2011-09-01", end: str | None
     -------
     RecSplit
     """
-    for col in ("CustomerID", "StockCode", "InvoiceDate"):
-        if col not in tx.columns:
-            raise ValueError(f"transactions miss column {col!r}")
-    cut = pd.Timestamp(cutoff)
+    _check_lines(tx, ["CustomerID", "StockCode", "InvoiceDate"])
+    _check_dates(tx)
+    cut = _timestamp(cutoff, "cutoff")
     d = tx["InvoiceDate"]
     train = tx[(d < cut) & tx["CustomerID"].notna()]
     if start is not None:
-        train = train[train["InvoiceDate"] >= pd.Timestamp(start)]
+        train = train[train["InvoiceDate"] >= _timestamp(start, "start")]
     test = tx[(d >= cut) & tx["CustomerID"].notna()]
     if end is not None:
-        test = test[test["InvoiceDate"] < pd.Timestamp(end)]
+        end_t = _timestamp(end, "end")
+        if end_t <= cut:
+            raise ValueError(f"end {end!r} must be after cutoff {cutoff!r}")
+        test = test[test["InvoiceDate"] < end_t]
     if train.empty or test.empty:
         raise ValueError(f"cutoff {cutoff} leaves an empty train or test period")
+    if train["StockCode"].isna().any():
+        raise ValueError(f"{int(train['StockCode'].isna().sum())} training line(s) have no StockCode; "
+                         "clean the lines first (retail_lab.quality.clean)")
     users = pd.Index(np.sort(train["CustomerID"].unique()), name="CustomerID")
     items = pd.Index(np.sort(train["StockCode"].unique()), name="StockCode")
     return RecSplit(train, test, users, items, interaction_matrix(train, users, items), cut)
@@ -148,8 +223,8 @@ def temporal_split(tx: pd.DataFrame, cutoff: str = "2011-09-01", end: str | None
 
 def item_descriptions(tx: pd.DataFrame, items: pd.Index) -> list[str]:
     """The most frequent Description of each StockCode in ``items`` ('' when none)."""
-    if "Description" not in tx.columns:
-        raise ValueError("transactions miss column 'Description'")
+    _check_lines(tx, ["StockCode", "Description"])
+    items = _labels(items, "items")
     d = tx.dropna(subset=["Description"])
     top = (d.groupby(["StockCode", "Description"], observed=True).size().rename("n").reset_index()
            .sort_values(["StockCode", "n", "Description"], ascending=[True, False, True])
@@ -174,16 +249,20 @@ def recency_matrix(tx: pd.DataFrame, users: pd.Index, items: pd.Index, cutoff,
     -------
     csr_matrix, shape (len(users), len(items)), float32
     """
-    if half_life_days <= 0:
-        raise ValueError(f"half_life_days must be > 0, got {half_life_days}")
+    _real("half_life_days", half_life_days, 0, None, low_inclusive=False)
+    _check_lines(tx, ["CustomerID", "StockCode", "InvoiceNo", "InvoiceDate"])
+    _check_dates(tx)
+    users, items = _labels(users, "users"), _labels(items, "items")
     t = tx.drop_duplicates(["CustomerID", "StockCode", "InvoiceNo"])
-    age = (pd.Timestamp(cutoff) - t["InvoiceDate"]).dt.total_seconds().to_numpy() / 86400.0
+    age = (_timestamp(cutoff, "cutoff") - t["InvoiceDate"]).dt.total_seconds().to_numpy() / 86400.0
     if (age < 0).any():
         raise ValueError("transactions after the cutoff would leak into the weights")
     w = np.power(0.5, age / half_life_days).astype(np.float32)
     r = users.get_indexer(t["CustomerID"])
     c = items.get_indexer(t["StockCode"])
     ok = (r >= 0) & (c >= 0)
+    if len(t) and not ok.any():
+        raise _no_match_error(t, users, items, r, c)
     m = sp.csr_matrix((w[ok], (r[ok], c[ok])), shape=(len(users), len(items)))
     m.sum_duplicates()
     return m

@@ -12,7 +12,11 @@ refit on all training data then uses the best epoch count, ``best_epoch_``.
 from __future__ import annotations
 
 import functools
+import json
+import os
 import time
+import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,10 +24,11 @@ import scipy.sparse as sp
 
 from ..repro import import_tensorflow
 from .data import RecSplit, interaction_matrix, recency_matrix
-from .models import Recommender
+from .models import ParameterTypeError, Recommender, _positive_int, _real, check_interactions
 
 __all__ = ["KerasRecommender", "BPRMF", "NeuMF", "TwoTower", "SASRec", "user_features",
-           "item_features", "purchase_sequences", "next_period_examples", "count_params", "load_model"]
+           "item_features", "purchase_sequences", "next_period_examples", "count_params", "load_model",
+           "read_marker"]
 
 
 def _keras():
@@ -33,15 +38,134 @@ def _keras():
     return keras
 
 
-def load_model(path):
-    """Load a model saved by :meth:`KerasRecommender.save` with ``safe_mode=True``.
+#: The mark :meth:`KerasRecommender.save` writes into the ``.keras`` archive's comment, so
+#: :func:`load_model` can tell the book's models from any other Keras file.
+_MARK = "retail_lab.recsys.neural"
+
+
+def _check_model_file(path) -> Path:
+    """The path of a readable, complete ``.keras`` archive; a clear error naming the fault."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or pathlib.Path, got {type(path).__name__}")
+    p = Path(path)
+    if not str(p).endswith(".keras"):
+        raise ValueError(f"{str(p)!r} is not a .keras file; KerasRecommender.save writes .keras files")
+    if not p.exists():
+        where = "" if p.parent.is_dir() else f" (the folder {str(p.parent)!r} does not exist either)"
+        raise FileNotFoundError(f"no saved model at {str(p)!r}{where}; check the path, or save the model "
+                                "first with model.save(path)")
+    if p.is_dir():
+        raise IsADirectoryError(f"{str(p)!r} is a directory, not a saved model file; pass the path of the "
+                                ".keras file inside it")
+    try:
+        with open(p, "rb") as f:
+            f.read(1)
+    except PermissionError:
+        raise PermissionError(f"no permission to read {str(p)!r}; fix its permissions "
+                              "(e.g. chmod u+r) or copy it somewhere readable") from None
+    size = p.stat().st_size
+    if size == 0:
+        raise ValueError(f"{str(p)!r} is empty (0 bytes): the save was interrupted or the file was "
+                         "overwritten; save the model again (to this or another path)")
+    if not zipfile.is_zipfile(p):
+        raise ValueError(f"{str(p)!r} ({size} bytes) is truncated or corrupt: it is not a complete .keras "
+                         "(zip) archive, e.g. an interrupted save or copy; save or copy the model again")
+    try:
+        with zipfile.ZipFile(p) as zf:
+            bad = zf.testzip()
+            names = set(zf.namelist())
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
+        raise ValueError(f"{str(p)!r} is corrupt ({err}); save or copy the model again") from None
+    if bad is not None:
+        raise ValueError(f"{str(p)!r} is corrupt: the archive member {bad!r} fails its checksum; "
+                         "save or copy the model again")
+    if "config.json" not in names or not names & {"model.weights.h5", "model.weights.npz"}:
+        raise ValueError(f"{str(p)!r} is a zip archive but not a Keras model file (it holds "
+                         f"{sorted(names)[:5]}); pass a file written by model.save(path)")
+    return p
+
+
+def read_marker(path) -> dict:
+    """What :meth:`KerasRecommender.save` recorded about the model in ``path``.
+
+    Returns
+    -------
+    dict
+        ``class`` (e.g. "BPRMF"), ``keras_name``, ``n_users``, ``n_items``, ``params``.
+
+    Raises
+    ------
+    FileNotFoundError, IsADirectoryError, PermissionError, ValueError
+        If the file is missing, not a file, unreadable, truncated or corrupt, or was not
+        saved by :meth:`KerasRecommender.save`.
+    """
+    p = _check_model_file(path)
+    with zipfile.ZipFile(p) as zf:
+        comment = zf.comment
+    try:
+        mark = json.loads(comment.decode("utf-8")) if comment else None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ValueError(f"{str(p)!r}: the retail_lab mark in the archive comment is damaged; "
+                         "save the model again") from None
+    if not isinstance(mark, dict) or mark.get("mark") != _MARK:
+        raise ValueError(f"{str(p)!r} is a Keras file, but not one saved by a retail_lab recommender's "
+                         "save() (it has no retail_lab mark); if you trust its origin, load it with "
+                         "keras.saving.load_model")
+    return mark
+
+
+def load_model(path, expected=None):
+    """Load a model saved by :meth:`KerasRecommender.save`, checked, with ``safe_mode=True``.
 
     Safe mode refuses to run arbitrary code stored in the file (lambda layers); the book's
-    custom layers are registered classes, so they load.
+    custom layers and the BPR loss are registered, so they load.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.keras`` file written by ``save``.
+    expected : class or str, optional
+        The recommender the file must hold (e.g. ``BPRMF`` or ``"BPRMF"``); default: any of
+        BPRMF, NeuMF, TwoTower, SASRec.
+
+    Returns
+    -------
+    keras.Model
+        The saved Keras model (``model_``); score users with the original recommender's
+        :meth:`KerasRecommender.score_with`.
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path`` (the message names the path).
+    IsADirectoryError, PermissionError
+        ``path`` is a directory / cannot be read.
+    ValueError
+        The file is empty, truncated or corrupt, is not a Keras file, was not saved by a
+        retail_lab recommender, or holds another model than ``expected``.
     """
     keras = _keras()
-    _item_tower_layer(), _sasrec_layers()  # make sure the custom classes are registered
-    return keras.saving.load_model(path, safe_mode=True)
+    _item_tower_layer(), _sasrec_layers(), _bpr_loss_fn()  # make sure the custom objects are registered
+    mark = read_marker(path)
+    known = {c.__name__: c for c in (BPRMF, NeuMF, TwoTower, SASRec)}
+    if mark.get("class") not in known:
+        raise ValueError(f"{str(path)!r} holds a {mark.get('class')!r} model; load_model knows {sorted(known)}")
+    if expected is not None:
+        name = expected if isinstance(expected, str) else getattr(expected, "__name__", repr(expected))
+        if name not in known:
+            raise ValueError(f"expected must be one of {sorted(known)} (class or name), got {expected!r}")
+        if mark["class"] != name:
+            raise ValueError(f"{str(path)!r} holds a {mark['class']} model, not the expected {name}; "
+                             "check which file you passed")
+    try:
+        model = keras.saving.load_model(str(path), safe_mode=True)
+    except Exception as err:
+        raise ValueError(f"{str(path)!r} is marked as a {mark['class']} model but Keras could not load it "
+                         f"({type(err).__name__}: {err}); save the model again") from err
+    if model.name != mark.get("keras_name"):
+        raise ValueError(f"{str(path)!r} is marked as {mark['class']} but holds the Keras model "
+                         f"{model.name!r}, not {mark.get('keras_name')!r}; the file was altered, save it again")
+    return model
 
 
 def count_params(model) -> int:
@@ -205,13 +329,18 @@ class KerasRecommender(Recommender):
         Seeds weight initialisation, shuffling and negative sampling.
     """
 
+    #: Name of the Keras model each subclass builds (also checked by :func:`load_model`).
+    keras_name = None
+
     def __init__(self, epochs: int = 20, batch_size: int = 256, learning_rate: float = 1e-3,
                  patience: int = 3, seed: int = 0):
         for name, v in (("epochs", epochs), ("batch_size", batch_size), ("patience", patience)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        if not learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0, got {learning_rate}")
+            _positive_int(name, v)
+        _real("learning_rate", learning_rate, 0, None, low_inclusive=False)
+        if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+            raise ParameterTypeError(f"seed must be a non-negative integer, got {seed!r} ({type(seed).__name__})")
+        if seed < 0 or seed >= 2**32:
+            raise ValueError(f"seed must be in [0, 2**32), got {seed}")
         self.epochs, self.batch_size, self.learning_rate = int(epochs), int(batch_size), learning_rate
         self.patience, self.seed = int(patience), int(seed)
 
@@ -244,6 +373,17 @@ class KerasRecommender(Recommender):
         """
         from . import mean_metric
 
+        if not isinstance(split, RecSplit):
+            raise TypeError(f"fit takes a RecSplit (from recsys.temporal_split or book_splits), got "
+                            f"{type(split).__name__}")
+        check_interactions(split.X, "split.X")
+        if split.X.shape != (len(split.users), len(split.items)):
+            raise ValueError(f"split.X has shape {split.X.shape} but the split has {len(split.users)} users "
+                             f"and {len(split.items)} items")
+        if not isinstance(validate, (bool, np.bool_)):
+            raise TypeError(f"validate must be True or False, got {validate!r}")
+        if protocol not in ("new", "all"):
+            raise ValueError(f"protocol must be 'new' or 'all', got {protocol!r}")
         keras = _keras()
         keras.utils.set_random_seed(self.seed)
         self._rng = np.random.default_rng(self.seed)
@@ -257,6 +397,9 @@ class KerasRecommender(Recommender):
         start = time.perf_counter()
         for epoch in range(1, self.epochs + 1):
             loss = self._train_epoch(epoch)
+            if not np.isfinite(loss):
+                raise ValueError(f"{type(self).__name__}: training loss is {loss} at epoch {epoch}, training "
+                                 f"diverged; use a smaller learning_rate (now {self.learning_rate:g})")
             rec = {"epoch": epoch, "train_loss": float(loss)}
             if validate:
                 self._after_training()
@@ -289,11 +432,62 @@ class KerasRecommender(Recommender):
         return keras.losses.CategoricalCrossentropy(from_logits=True)
 
     def save(self, path) -> None:
-        """Save the trained Keras model (``.keras`` format; item features included)."""
+        """Save the trained Keras model (``.keras`` format; item features included).
+
+        The archive's comment records which recommender it holds (class, users, items,
+        parameters), so :func:`load_model` can check it. The file is written under a
+        temporary name in the same folder and renamed when complete, so an interrupted save
+        never leaves a truncated file under ``path``.
+        """
         self._check_fitted()
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a str or pathlib.Path, got {type(path).__name__}")
         if not str(path).endswith(".keras"):
             raise ValueError(f"path must end with .keras, got {path!r}")
-        self.model_.save(path)
+        p = Path(path)
+        if p.is_dir():
+            raise IsADirectoryError(f"{str(p)!r} is a directory; give a file name ending in .keras")
+        if not p.parent.is_dir():
+            raise FileNotFoundError(f"the folder {str(p.parent)!r} does not exist; create it first")
+        mark = {"mark": _MARK, "class": type(self).__name__, "keras_name": self.model_.name,
+                "n_users": int(self.X_.shape[0]), "n_items": int(self.n_items_),
+                "params": {k: getattr(self, k) for k in self._param_names() if k != "tx"}}
+        tmp = p.with_name(f".{p.stem}.part-{os.getpid()}.keras")
+        try:
+            self.model_.save(tmp)
+            with zipfile.ZipFile(tmp, "a") as zf:
+                zf.comment = json.dumps(mark, default=str).encode("utf-8")
+            os.replace(tmp, p)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+
+    def score_with(self, model, rows) -> np.ndarray:
+        """Scores of users ``rows`` computed by ``model``, a Keras model of this recommender
+        (e.g. ``load_model(path)`` of the file this recommender saved); same shape and, for
+        its own file, the same numbers as :meth:`score`.
+
+        Raises
+        ------
+        ValueError
+            If ``model`` is not this kind of model or was built for another catalogue.
+        """
+        rows = self._rows(rows)
+        name = getattr(model, "name", None)
+        if name != self.keras_name:
+            raise ValueError(f"model is {name!r}, but {type(self).__name__} scores with a {self.keras_name!r} "
+                             "model; load the file this recommender saved")
+        out = self._score_with(model, rows)
+        if out.shape != (len(rows), self.n_items_):
+            raise ValueError(f"model gives scores of shape {out.shape[1:]} per user, this recommender "
+                             f"{(self.n_items_,)}: it was saved from a model fitted on other data")
+        return out
+
+    def _score_with(self, model, rows) -> np.ndarray:
+        raise NotImplementedError
+
+    def _no_rows(self) -> np.ndarray:
+        return np.zeros((0, self.n_items_), dtype=np.float32)
 
     def _after_training(self) -> None:
         """Hook: cache what scoring needs (e.g. item embeddings) after weights change."""
@@ -327,6 +521,12 @@ def _bpr_loss(y_true, diff):
     return keras.ops.mean(keras.ops.softplus(-diff))
 
 
+@functools.lru_cache(maxsize=None)
+def _bpr_loss_fn():
+    """The BPR loss, registered with Keras so a saved BPR-MF can be loaded again."""
+    return _register(_bpr_loss)
+
+
 class BPRMF(KerasRecommender):
     """Matrix factorisation trained with the BPR pairwise loss (Rendle et al., 2009).
 
@@ -342,14 +542,26 @@ class BPRMF(KerasRecommender):
         L2 penalty on the embeddings.
     """
 
+    keras_name = "bpr_mf"
+
     def __init__(self, dim: int = 64, l2: float = 1e-5, epochs: int = 20, batch_size: int = 1024,
                  learning_rate: float = 2e-3, patience: int = 3, seed: int = 0):
         super().__init__(epochs, batch_size, learning_rate, patience, seed)
+        _positive_int("dim", dim)
+        _real("l2", l2, 0, None)
         self.dim, self.l2 = dim, l2
 
     def _prepare(self, split):
-        X = split.X.tocoo()
-        self._u, self._i = X.row.astype(np.int32), X.col.astype(np.int32)
+        """Training pairs: every purchase. Users who bought every item have no negative to
+        pair with, so their purchases are left out (counted in ``n_pairs_without_negative_``)."""
+        X = check_interactions(split.X, "split.X").tocoo()
+        full = np.diff(sp.csr_matrix(split.X).indptr) >= split.X.shape[1]
+        keep = ~full[X.row]
+        self.n_pairs_without_negative_ = int((~keep).sum())
+        if not keep.any():
+            raise ValueError("every user bought every item, so there is no unbought item to contrast "
+                             "with (BPR needs one); use a split with a larger catalogue")
+        self._u, self._i = X.row[keep].astype(np.int32), X.col[keep].astype(np.int32)
         self.n_users_ = split.X.shape[0]
 
     def _build(self):
@@ -367,7 +579,7 @@ class BPRMF(KerasRecommender):
         return keras.Model([u, i, j], s_i - s_j, name="bpr_mf")
 
     def _loss(self):
-        return _bpr_loss
+        return _bpr_loss_fn()
 
     def _train_epoch(self, epoch):
         j = self._rng.integers(0, self.n_items_, size=len(self._u)).astype(np.int32)
@@ -379,15 +591,24 @@ class BPRMF(KerasRecommender):
                             epochs=1, verbose=0, shuffle=True)
         return h.history["loss"][-1]
 
+    @staticmethod
+    def _factors(model):
+        return (model.get_layer("user_emb").get_weights()[0], model.get_layer("item_emb").get_weights()[0],
+                model.get_layer("item_bias").get_weights()[0].ravel())
+
     def _after_training(self):
-        m = self.model_
-        self._P = m.get_layer("user_emb").get_weights()[0]
-        self._Q = m.get_layer("item_emb").get_weights()[0]
-        self._b = m.get_layer("item_bias").get_weights()[0].ravel()
+        self._P, self._Q, self._b = self._factors(self.model_)
 
     def score(self, rows):
-        self._check_fitted()
-        return self._P[np.asarray(rows, dtype=int)] @ self._Q.T + self._b[None, :]
+        rows = self._rows(rows)
+        return self._P[rows] @ self._Q.T + self._b[None, :]
+
+    def _score_with(self, model, rows):
+        P, Q, b = self._factors(model)
+        if P.shape[0] != self.X_.shape[0]:
+            raise ValueError(f"model has {P.shape[0]} users, this recommender {self.X_.shape[0]}: "
+                             "it was saved from a model fitted on other data")
+        return P[rows] @ Q.T + b[None, :]
 
 
 class NeuMF(KerasRecommender):
@@ -406,11 +627,23 @@ class NeuMF(KerasRecommender):
         Sampled unbought items per purchase.
     """
 
+    keras_name = "neumf"
+
     def __init__(self, dim: int = 32, hidden=(64, 32), negatives: int = 4, l2: float = 1e-6,
                  epochs: int = 20, batch_size: int = 2048, learning_rate: float = 2e-3,
                  patience: int = 3, seed: int = 0):
         super().__init__(epochs, batch_size, learning_rate, patience, seed)
-        self.dim, self.hidden, self.negatives, self.l2 = dim, tuple(hidden), negatives, l2
+        _positive_int("dim", dim)
+        if isinstance(hidden, (str, bytes)) or not hasattr(hidden, "__iter__"):
+            raise ParameterTypeError(f"hidden must be a sequence of layer widths such as (64, 32), got {hidden!r}")
+        hidden = tuple(hidden)
+        if not hidden:
+            raise ValueError("hidden must list at least one MLP layer width, e.g. (64, 32)")
+        for w in hidden:
+            _positive_int("each width in hidden", w)
+        _positive_int("negatives", negatives)
+        _real("l2", l2, 0, None)
+        self.dim, self.hidden, self.negatives, self.l2 = dim, hidden, negatives, l2
 
     _prepare = BPRMF._prepare
 
@@ -439,9 +672,12 @@ class NeuMF(KerasRecommender):
         h = self.model_.fit([u, i], y, batch_size=self.batch_size, epochs=1, verbose=0, shuffle=True)
         return h.history["loss"][-1]
 
+    @staticmethod
+    def _weights(model):
+        return {layer.name: layer.get_weights() for layer in model.layers if layer.get_weights()}
+
     def _after_training(self):
-        w = {layer.name: layer.get_weights() for layer in self.model_.layers if layer.get_weights()}
-        self._w = w
+        self._w = self._weights(self.model_)
 
     def score(self, rows, chunk: int = 64):
         """Every (user, item) pair's logit, computed in NumPy from the trained weights.
@@ -450,9 +686,19 @@ class NeuMF(KerasRecommender):
         materialising n_rows * n_items pairs: the first MLP layer splits into a user part and
         an item part, ``W0 [p; q] = W0_u p + W0_i q``, computed once each.
         """
-        self._check_fitted()
-        rows = np.asarray(rows, dtype=int)
-        w, d = self._w, self.dim
+        rows = self._rows(rows)
+        chunk = _positive_int("chunk", chunk)
+        return self._score_weights(self._w, rows, chunk)
+
+    def _score_with(self, model, rows):
+        w = self._weights(model)
+        if w["gmf_user"][0].shape[0] != self.X_.shape[0]:
+            raise ValueError(f"model has {w['gmf_user'][0].shape[0]} users, this recommender "
+                             f"{self.X_.shape[0]}: it was saved from a model fitted on other data")
+        return self._score_weights(w, rows, 64)
+
+    def _score_weights(self, w, rows, chunk):
+        d = self.dim
         Pg, Qg = w["gmf_user"][0][rows], w["gmf_item"][0]
         Pm, Qm = w["mlp_user"][0][rows], w["mlp_item"][0]
         W0, b0 = w["mlp_0"]
@@ -534,11 +780,18 @@ class TwoTower(KerasRecommender):
     horizon_days, every_days, span_days, half_life_days : see :func:`next_period_examples`.
     """
 
+    keras_name = "two_tower"
+
     def __init__(self, dim: int = 64, hidden: int = 256, dropout: float = 0.5, horizon_days: int = 30,
                  every_days: int = 28, span_days: int = 240, half_life_days: float = 90.0,
                  epochs: int = 20, batch_size: int = 256, learning_rate: float = 1e-3,
                  patience: int = 3, seed: int = 0):
         super().__init__(epochs, batch_size, learning_rate, patience, seed)
+        for name, v in (("dim", dim), ("hidden", hidden), ("horizon_days", horizon_days),
+                        ("every_days", every_days), ("span_days", span_days)):
+            _positive_int(name, v)
+        _real("dropout", dropout, 0, 1, high_inclusive=False)
+        _real("half_life_days", half_life_days, 0, None, low_inclusive=False)
         self.dim, self.hidden, self.dropout = dim, hidden, dropout
         self.horizon_days, self.every_days, self.span_days = horizon_days, every_days, span_days
         self.half_life_days = half_life_days
@@ -596,13 +849,19 @@ class TwoTower(KerasRecommender):
         return h.history["loss"][-1]
 
     def score(self, rows):
-        self._check_fitted()
-        rows = np.asarray(rows, dtype=int)
+        rows = self._rows(rows)
+        if len(rows) == 0:
+            return self._no_rows()
         return self._predict(self.model_, {k: v[rows] for k, v in self._score_inputs.items()})
+
+    def _score_with(self, model, rows):
+        if len(rows) == 0:
+            return self._no_rows()
+        return self._predict(model, {k: v[rows] for k, v in self._score_inputs.items()})
 
     def scoring_inputs(self, rows) -> dict:
         """The model inputs of users ``rows`` at the split cutoff (for saving/serving)."""
-        rows = np.asarray(rows, dtype=int)
+        rows = self._rows(rows)
         return {k: v[rows] for k, v in self._score_inputs.items()}
 
 
@@ -673,11 +932,19 @@ class SASRec(KerasRecommender):
     dropout : float
     """
 
+    keras_name = "sasrec"
+
     def __init__(self, max_len: int = 20, dim: int = 32, heads: int = 2, blocks: int = 1,
                  dropout: float = 0.2, max_windows: int = 1, train_positions: int = 8,
                  epochs: int = 20, batch_size: int = 256,
                  learning_rate: float = 1e-3, patience: int = 3, seed: int = 0):
         super().__init__(epochs, batch_size, learning_rate, patience, seed)
+        for name, v in (("max_len", max_len), ("dim", dim), ("heads", heads), ("blocks", blocks),
+                        ("max_windows", max_windows), ("train_positions", train_positions)):
+            _positive_int(name, v)
+        if heads > dim:
+            raise ValueError(f"heads ({heads}) must be <= dim ({dim}): each head needs dim // heads >= 1 units")
+        _real("dropout", dropout, 0, 1, high_inclusive=False)
         self.max_len, self.dim, self.heads, self.blocks, self.dropout = max_len, dim, heads, blocks, dropout
         self.max_windows = max_windows
         if not 1 <= train_positions <= max_len:
@@ -707,6 +974,9 @@ class SASRec(KerasRecommender):
         self._x, self._y = self._windows(seqs, training=True)
         self._score_x = self._windows(seqs, training=False)
         self.n_examples_ = int((self._y[:, -self.train_positions:] > 0).sum())
+        if self.n_examples_ == 0:
+            raise ValueError("no user bought two different items before the cutoff, so there is no "
+                             "next-item example to train SASRec on; use a longer training period")
 
     def _build(self):
         keras = _keras()
@@ -742,6 +1012,22 @@ class SASRec(KerasRecommender):
         return h.history["loss"][-1]
 
     def score(self, rows):
-        self._check_fitted()
-        x = self._score_x[np.asarray(rows, dtype=int)]
-        return self._predict(self.scorer_, x)
+        rows = self._rows(rows)
+        if len(rows) == 0:
+            return self._no_rows()
+        return self._predict(self.scorer_, self._score_x[rows])
+
+    def _score_with(self, model, rows):
+        """``model`` is the saved training model; the scorer is rebuilt from its layers (the
+        hidden states at the last position times the item table), as in :meth:`_build`."""
+        if len(rows) == 0:
+            return self._no_rows()
+        keras = _keras()
+        try:
+            to_logits = model.get_layer("item_logits")
+            hidden = to_logits._inbound_nodes[0].input_tensors[0]
+            table = model.get_layer("embedding").items.embeddings
+        except (ValueError, AttributeError, IndexError) as err:
+            raise ValueError(f"model is not a saved SASRec ({err})") from None
+        scorer = keras.Model(model.inputs[0], to_logits(hidden[:, -1, :], table), name="sasrec_scorer")
+        return self._predict(scorer, self._score_x[rows])
