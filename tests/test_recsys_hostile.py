@@ -502,3 +502,47 @@ def test_unreadable_file_says_permission_not_delete(saved, tmp_path):
         assert "delete" not in str(err.value).lower()
     finally:
         p.chmod(0o600)
+
+
+# ---- metrics, model selection and split checks (lead's additions) ----------------------------
+
+@pytest.mark.parametrize("k", [2.5, True, "10", None])
+def test_metric_k_must_be_a_positive_integer(k):
+    from retail_lab.recsys import metrics
+
+    with pytest.raises((TypeError, ValueError), match="k must be"):
+        metrics.ndcg_at_k([[0, 1]], [{1}], k)
+
+
+@pytest.mark.parametrize("metric", ["NDCG", "NDCG@", "NDCG@0", "ndcg@10", "AUC@10", "NDCG@x"])
+def test_mean_metric_names_the_expected_form(metric):
+    from retail_lab import recsys
+
+    with pytest.raises(ValueError, match="metric must look like"):
+        recsys.mean_metric(None, None, "new", metric)
+
+
+@pytest.mark.parametrize("days", [0, -3, float("nan"), float("inf"), True, "30"])
+def test_recent_popularity_rejects_bad_windows(days):
+    from retail_lab import recsys
+
+    with pytest.raises(ValueError, match="days must be"):
+        recsys.recent_popularity(None, days)
+
+
+def test_leakage_check_is_explicit_not_an_assert():
+    import pandas as pd
+
+    from retail_lab.recsys.data import check_no_leakage
+
+    class S:
+        cutoff = pd.Timestamp("2011-09-01")
+        train = pd.DataFrame({"InvoiceDate": pd.to_datetime(["2011-08-31", "2011-09-01"])})
+        test = pd.DataFrame({"InvoiceDate": pd.to_datetime(["2011-09-02"])})
+
+    with pytest.raises(RuntimeError, match="training line at or after the cutoff"):
+        check_no_leakage(S)
+    S.train = S.train.iloc[:1]
+    check_no_leakage(S)  # clean
+    with pytest.raises(RuntimeError, match="end of its period"):
+        check_no_leakage(S, end="2011-09-02")

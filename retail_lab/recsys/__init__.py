@@ -32,7 +32,11 @@ def evaluate(model, split: RecSplit, protocol: str, ks=(10, 20)):
 def mean_metric(model, split: RecSplit, protocol: str, metric: str = "NDCG@10") -> float:
     """One number for model selection: ``metric`` (e.g. "NDCG@10") averaged over the users of
     ``split``'s ``protocol``. Use it on a validation split, never on the test split."""
-    k = int(metric.split("@")[1])
+    name, _, k = str(metric).partition("@")
+    if name not in ("HR", "NDCG", "Recall", "MAP") or not k.isdigit() or int(k) < 1:
+        raise ValueError(f"metric must look like 'NDCG@10' (HR, NDCG, Recall or MAP at a positive "
+                         f"integer k), got {metric!r}")
+    k = int(k)
     return float(evaluate(model, split, protocol, ks=(k,))[0][metric].mean())
 
 
@@ -40,8 +44,10 @@ def recent_popularity(split: RecSplit, days: int = 30) -> Popularity:
     """Popularity fitted on the last ``days`` days of ``split.train`` (buyers per item)."""
     import pandas as pd
 
-    if days <= 0:
-        raise ValueError(f"days must be > 0, got {days}")
+    import numbers
+
+    if isinstance(days, bool) or not isinstance(days, numbers.Real) or not days > 0 or days == float("inf"):
+        raise ValueError(f"days must be a positive, finite number of days, got {days!r}")
     recent = split.train[split.train["InvoiceDate"] >= split.cutoff - pd.Timedelta(days=days)]
     return Popularity().fit(interaction_matrix(recent, split.users, split.items))
 

@@ -285,15 +285,27 @@ def book_splits(tx: pd.DataFrame) -> tuple[RecSplit, RecSplit]:
 
     Raises
     ------
-    AssertionError
+    RuntimeError
         If any training line is not strictly before its split's cutoff, or a test line
-        falls outside its test period (would mean leakage).
+        falls outside its test period (would mean leakage). Checked explicitly, so the check
+        also runs under ``python -O``.
     """
     val = temporal_split(tx, cutoff=VALIDATION_CUTOFF, end=TEST_CUTOFF)
     test = temporal_split(tx, cutoff=TEST_CUTOFF)
     for s, end in ((val, pd.Timestamp(TEST_CUTOFF)), (test, None)):
-        assert s.train["InvoiceDate"].max() < s.cutoff, "training line at or after the cutoff"
-        assert s.test["InvoiceDate"].min() >= s.cutoff, "test line before the cutoff"
-        if end is not None:
-            assert s.test["InvoiceDate"].max() < end, "validation line in the test period"
+        check_no_leakage(s, end)
     return val, test
+
+
+def check_no_leakage(split: RecSplit, end=None) -> None:
+    """Raise RuntimeError if a training line is at or after ``split.cutoff``, a test line is
+    before it, or (with ``end``) a test line is at or after ``end``."""
+    problems = []
+    if len(split.train) and not split.train["InvoiceDate"].max() < split.cutoff:
+        problems.append(f"a training line at or after the cutoff {split.cutoff.date()}")
+    if len(split.test) and not split.test["InvoiceDate"].min() >= split.cutoff:
+        problems.append(f"a test line before the cutoff {split.cutoff.date()}")
+    if end is not None and len(split.test) and not split.test["InvoiceDate"].max() < pd.Timestamp(end):
+        problems.append(f"a test line at or after the end of its period {pd.Timestamp(end).date()}")
+    if problems:
+        raise RuntimeError("leakage between training and test data: " + "; ".join(problems))

@@ -25,6 +25,8 @@ __all__ = [
 
 
 def _check(recommended, relevant, k):
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"k must be a positive integer, got {k!r} ({type(k).__name__})")
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
     if len(recommended) != len(relevant):

@@ -18,7 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = ["Recommender", "Popularity", "ItemKNN", "FusedItemKNN", "RepeatBuyer", "EASE", "Blend",
-           "text_similarity", "top_k", "check_interactions", "check_rows"]
+           "text_similarity", "top_k", "tie_safe", "TIE_RESOLUTION", "check_interactions", "check_rows"]
 
 
 # --------------------------------------------------------------------------- input checks
@@ -165,12 +165,59 @@ def _check_k(k) -> int:
     return int(k)
 
 
+#: Scores closer than this, relative to the largest score magnitude of their row, count as
+#: tied and are ranked by item index: 2**-20 (about one part in a million) for float64 scores,
+#: 2**-12 (about 2.4e-4, 4,096 float32 steps) for float32 scores, whose own last bit is coarse.
+TIE_RESOLUTION = {np.dtype(np.float64): 2.0 ** -20, np.dtype(np.float32): 2.0 ** -12}
+
+
+def tie_safe(scores: np.ndarray) -> np.ndarray:
+    """Scores rounded to a grid of :data:`TIE_RESOLUTION` times each row's largest magnitude.
+
+    Two items whose scores are mathematically equal (two products bought by exactly the same
+    customers, say) can get scores that differ in the last bit, and which one is larger depends
+    on the CPU's BLAS kernel. Ranking the rounded scores makes such ties exact, so they are
+    broken by item index on every machine. Infinities and NaN are kept.
+
+    Parameters
+    ----------
+    scores : ndarray, shape (n_rows, n_items), float (other dtypes are ranked as float64)
+
+    Returns
+    -------
+    ndarray of the same shape (float32 stays float32, anything else becomes float64)
+
+    Examples
+    --------
+    >>> s = np.array([[0.3, 0.1 + 0.2, 0.2]])   # 0.1 + 0.2 == 0.30000000000000004
+    >>> top_k(s, 2).tolist()                     # tied after rounding: lower index first
+    [[0, 1]]
+    """
+    s = np.asarray(scores)
+    dtype = np.dtype(np.float32) if s.dtype == np.float32 else np.dtype(np.float64)
+    s = s.astype(dtype, copy=False)
+    if s.size == 0:
+        return s
+    out = np.abs(s)  # one working array, reused in place (score matrices can be large)
+    out[~np.isfinite(out)] = 0
+    mag = out.max(axis=1, keepdims=True)
+    mag[mag == 0] = 1
+    np.divide(s, mag, out=out)
+    out /= dtype.type(TIE_RESOLUTION[dtype])
+    return np.round(out, out=out)
+
+
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k largest scores per row, best first; ties broken by lower index."""
+    """Indices of the k largest scores per row, best first; ties broken by lower index.
+
+    Scores are compared after :func:`tie_safe` rounding, so last-bit differences between
+    machines cannot reorder items whose scores are equal.
+    """
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
     n_rows, n_items = scores.shape
     k = min(k, n_items)
+    scores = tie_safe(scores)
     if k * 4 >= n_items or n_rows == 0:
         return np.argsort(-scores, axis=1, kind="stable")[:, :k]
     # Same result as the full stable sort, faster: keep every score above the k-th largest,
