@@ -45,15 +45,24 @@ ARTICLE_STAGES = (
 )
 
 
+def _pct(share: float) -> str:
+    """A share as a percentage; tiny non-zero shares keep two significant digits."""
+    if 0 < abs(share) < 0.00005:
+        return f"{share * 100:.2g}%"
+    return f"{share:.2%}"
+
+
 class QualityGateError(RuntimeError):
     """The data failed the quality gate. ``.checks`` holds the per-rule verdicts."""
 
     def __init__(self, checks: pd.DataFrame):
         self.checks = checks
         failed = checks[~checks["passed"]]
+        has_n = "n_failing" in checks.columns
         parts = [
             f"{r.rule} {r.share:,.0f} < {r.limit:,.0f} rows" if r.rule == "min_rows"
-            else f"{r.rule} {r.share:.2%} > limit {r.limit:.2%}"
+            else f"{r.rule} {_pct(r.share)} > limit {_pct(r.limit)}"
+            + (f" ({int(r.n_failing):,} rows)" if has_n else "")
             for r in failed.itertuples()
         ]
         super().__init__(
@@ -64,14 +73,21 @@ class QualityGateError(RuntimeError):
 
 
 #: Default gate limits: the share of rows that may fail each rule (Online Retail passes).
+#: A single row dated in the future or far after the rest stops the run: it means the
+#: source's clock or export is broken, and label windows would run past the real data.
 DEFAULT_LIMITS = {
     "unparseable_date": 0.001,
+    "future_date": 0.0,
+    "isolated_late_date": 0.0,
     "missing_customer_id": 0.30,
+    "missing_value": 0.001,
     "duplicate_row": 0.02,
     "cancellation": 0.05,
     "cancelled_original": 0.05,
     "non_positive_quantity": 0.01,
+    "non_integer_quantity": 0.001,
     "non_positive_price": 0.01,
+    "absurd_price": 0.001,
     "non_product_stockcode": 0.02,
     "outlier_quantity": 0.001,
 }
@@ -85,29 +101,56 @@ class QualityGate:
     ----------
     max_share : mapping of rule name to float in [0, 1], optional
         Largest allowed share of rows failing each rule; unspecified rules use
-        ``DEFAULT_LIMITS``; a rule absent from both is not gated.
+        ``DEFAULT_LIMITS``; a rule absent from both is not gated. A name that is not a
+        rule of the report is an error in :meth:`evaluate` (a typo must not switch a
+        limit off silently).
     min_rows : int, default 1
-        Fewest rows that must remain after cleaning.
+        Fewest rows that must remain after cleaning (at least 1).
     """
 
     max_share: Mapping[str, float] = field(default_factory=dict)
     min_rows: int = 1
 
     def __post_init__(self) -> None:
+        if not isinstance(self.max_share, Mapping):
+            raise TypeError(
+                f"max_share must be a mapping of rule name to share, e.g. "
+                f"{{'missing_customer_id': 0.1}}, got {type(self.max_share).__name__}"
+            )
         for k, v in self.max_share.items():
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.number)):
+                raise TypeError(f"max_share[{k!r}] must be a number in [0, 1], got {v!r}")
             if not 0 <= v <= 1:
                 raise ValueError(f"max_share[{k!r}] must be in [0, 1], got {v}")
-        self.limits = {**DEFAULT_LIMITS, **dict(self.max_share)}
+        if (isinstance(self.min_rows, (bool, np.bool_))
+                or not isinstance(self.min_rows, (int, np.integer)) or self.min_rows < 1):
+            raise ValueError(f"min_rows must be an integer >= 1, got {self.min_rows!r}")
+        self.limits = {**DEFAULT_LIMITS, **{k: float(v) for k, v in self.max_share.items()}}
 
     def evaluate(self, report: quality.QualityReport, n_clean: int) -> pd.DataFrame:
-        """Per-rule verdicts: rule, share, limit, passed (plus a ``min_rows`` row)."""
+        """Per-rule verdicts: rule, share, limit, passed, n_failing (plus a ``min_rows`` row).
+
+        Raises
+        ------
+        ValueError
+            ``max_share`` names a rule the report does not have.
+        """
+        known = set(report.table["rule"])
+        unknown = [k for k in self.max_share if k not in known]
+        if unknown:
+            raise ValueError(
+                f"max_share names rule(s) {unknown} that the quality report does not have; "
+                f"rules are {list(report.table['rule'])}"
+            )
         rows = []
         for r in report.table.itertuples():
             if r.rule in self.limits:
                 limit = self.limits[r.rule]
-                rows.append((r.rule, float(r.share_failing), limit, r.share_failing <= limit))
-        rows.append(("min_rows", float(n_clean), float(self.min_rows), n_clean >= self.min_rows))
-        return pd.DataFrame(rows, columns=["rule", "share", "limit", "passed"])
+                rows.append((r.rule, float(r.share_failing), limit,
+                             bool(r.share_failing <= limit), int(r.n_failing)))
+        rows.append(("min_rows", float(n_clean), float(self.min_rows),
+                     bool(n_clean >= self.min_rows), 0))
+        return pd.DataFrame(rows, columns=["rule", "share", "limit", "passed", "n_failing"])
 
 
 @dataclass(frozen=True)
@@ -154,6 +197,11 @@ class Pipeline:
     """
 
     def __init__(self, stages: Sequence[Stage]):
+        stages = list(stages)
+        bad = [s for s in stages if not isinstance(s, Stage)]
+        if bad:
+            raise TypeError(f"stages must be Stage objects, got {bad[:3]!r}; "
+                            f"wrap each step as Stage(name, function)")
         names = [s.name for s in stages]
         if len(set(names)) != len(names):
             raise ValueError(f"stage names must be unique, got {names}")
@@ -176,6 +224,8 @@ class Pipeline:
         PipelineRun
         """
         state = {} if state is None else state
+        if not isinstance(state, dict):
+            raise TypeError(f"state must be a dict, got {type(state).__name__}")
         rows, stopped, error = [], None, None
         for stage in self.stages:
             if stopped is not None:
@@ -214,21 +264,110 @@ class Deployment:
 
     @classmethod
     def package(cls, model, features, cutoff) -> "Deployment":
+        if not hasattr(model, "predict_proba"):
+            raise TypeError(f"model must have predict_proba, got {type(model).__name__}")
         version = hashlib.sha256(pickle.dumps(model)).hexdigest()[:12]
-        return cls(model, tuple(features), pd.Timestamp(cutoff), version)
+        return cls(model, tuple(features), _timestamp(cutoff, "cutoff"), version)
 
     def score(self, X: pd.DataFrame) -> pd.Series:
-        """Probability of repurchase per row of ``X`` (columns ``self.features``)."""
+        """Probability of repurchase per row of ``X`` (columns ``self.features``).
+
+        Raises
+        ------
+        TypeError, ValueError
+            ``X`` is not a DataFrame, misses a feature column, or has a non-numeric, missing
+            or infinite feature value (the message names the column and the rows).
+        """
+        if not isinstance(X, pd.DataFrame):
+            raise TypeError(f"cannot score: X must be a DataFrame with columns "
+                            f"{list(self.features)}, got {type(X).__name__}")
         missing = [c for c in self.features if c not in X.columns]
         if missing:
             raise ValueError(f"cannot score: feature column(s) {missing} are missing")
-        p = self.model.predict_proba(_transform(X[list(self.features)]))[:, 1]
+        F = X[list(self.features)]
+        if not all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
+                   for t in F.dtypes):
+            bad = [c for c, t in F.dtypes.items() if not pd.api.types.is_numeric_dtype(t)
+                   or pd.api.types.is_bool_dtype(t)]
+            raise TypeError(f"cannot score: feature column(s) {bad} are not numeric")
+        values = F.to_numpy(dtype=float, na_value=np.nan)
+        bad_cells = ~np.isfinite(values)
+        if bad_cells.any():
+            cols = [c for c, b in zip(self.features, bad_cells.any(axis=0)) if b]
+            rows = list(X.index[bad_cells.any(axis=1)][:5])
+            raise ValueError(
+                f"cannot score: feature column(s) {cols} have missing or infinite values "
+                f"(rows {rows}{', ...' if bad_cells.any(axis=1).sum() > 5 else ''}); "
+                f"recompute the features from clean data"
+            )
+        if len(F) == 0:
+            return pd.Series([], index=X.index, name="p_repurchase", dtype=float)
+        p = self.model.predict_proba(_transform(F))[:, 1]
         return pd.Series(p, index=X.index, name="p_repurchase")
 
 
 def _transform(X: pd.DataFrame) -> np.ndarray:
     # heavy-tailed counts and money: log1p of the non-negative part
     return np.log1p(np.clip(X.to_numpy(dtype=float), 0, None))
+
+
+def _timestamp(value, name: str) -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a date such as '2011-06-01', got {value!r} ({exc})") from None
+    if pd.isna(ts):
+        raise ValueError(f"{name} must be a date such as '2011-06-01', got {value!r}")
+    return ts
+
+
+#: A label window may hold no stretch without any row longer than this, or than the
+#: longest such stretch before the window if that is longer (Online Retail: 11.7 days,
+#: Christmas 2010). A longer one means the data stop inside the window: every customer
+#: would be labelled "did not buy" there.
+MIN_WINDOW_GAP_DAYS = 14
+
+
+def _check_window(tx: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, what: str) -> None:
+    """Raise ValueError unless rows cover the label window ``[start, end)`` to its end."""
+    dates = tx["InvoiceDate"].dropna().sort_values()
+    tz = getattr(tx["InvoiceDate"].dt, "tz", None)
+    if (tz is None) != (start.tz is None):
+        raise TypeError(
+            f"{what}: the cutoff {start} and InvoiceDate (time zone {tz}) must both have a "
+            f"time zone or both have none; e.g. convert the dates with "
+            f"df['InvoiceDate'].dt.tz_convert(None) before the pipeline"
+        )
+    if dates.empty:
+        raise ValueError(f"{what}: no dated rows left after cleaning")
+    first, last = dates.iloc[0], dates.iloc[-1]
+    day = pd.Timedelta(days=1)
+    if last < end - day:
+        raise ValueError(
+            f"{what}: the label window ends {end:%Y-%m-%d}, after the data end "
+            f"({last:%Y-%m-%d}); choose an earlier cutoff or shorter horizon"
+        )
+    if first >= start:
+        raise ValueError(
+            f"{what}: the data start {first:%Y-%m-%d}, not before the cutoff "
+            f"{start:%Y-%m-%d}: there is no history to learn from; choose a later cutoff"
+        )
+    before = dates[dates < start]
+    usual = before.diff().max() if len(before) > 1 else pd.Timedelta(0)
+    allowed = max(pd.Timedelta(days=MIN_WINDOW_GAP_DAYS), usual if pd.notna(usual) else pd.Timedelta(0))
+    inside = dates[(dates >= start) & (dates < end)]
+    points = pd.Series([start, *inside.tolist(), end])
+    gaps = points.diff().iloc[1:].reset_index(drop=True)
+    k = int(gaps.to_numpy().argmax())
+    if gaps.iloc[k] > allowed:
+        a, b = points.iloc[k], points.iloc[k + 1]
+        raise ValueError(
+            f"{what}: no rows from {a:%Y-%m-%d} to {b:%Y-%m-%d} ({gaps.iloc[k] / day:.0f} days) "
+            f"inside the label window {start:%Y-%m-%d} to {end:%Y-%m-%d}, longer than any "
+            f"gap the data had before ({allowed / day:.0f} days): the data do not cover the "
+            f"window, so its labels would be wrong; choose another cutoff or horizon, or "
+            f"check the data source"
+        )
 
 
 def repurchase_pipeline(
@@ -240,6 +379,7 @@ def repurchase_pipeline(
     horizon_days: int = 90,
     test_size: float = 0.25,
     seed: int = 0,
+    as_of=None,
 ) -> Pipeline:
     """The article's eight stages on a real task: will a customer buy again in 90 days?
 
@@ -249,7 +389,7 @@ def repurchase_pipeline(
         Produces raw transactions in the Online Retail schema, e.g.
         ``retail_lab.datasets.load_online_retail``.
     gate : QualityGate, optional
-        Defaults to ``QualityGate()`` (``DEFAULT_LIMITS``).
+        Defaults to ``QualityGate()`` (``DEFAULT_LIMITS``; one future-dated row fails it).
     cutoff : str
         Features use data before it; labels come from the ``horizon_days`` after it.
     feedback_cutoff : str
@@ -257,8 +397,11 @@ def repurchase_pipeline(
         customers then did (the feedback stage).
     horizon_days : int, default 90
     test_size : float, default 0.25
-        Share of customers held out for evaluation (stratified).
+        Share of customers held out for evaluation (stratified), in (0, 1).
     seed : int, default 0
+    as_of : date-like, optional
+        Extraction date for the quality check (rows dated after it are future-dated);
+        defaults to today. See :func:`retail_lab.quality.check`.
 
     Returns
     -------
@@ -266,6 +409,13 @@ def repurchase_pipeline(
         Run it with ``.run()``; ``run.state`` then holds ``raw``, ``table``, ``quality``
         (a :class:`retail_lab.quality.CleanResult`), ``gate``, ``X``, ``y``, ``model``,
         ``metrics``, ``deployment`` and ``feedback``.
+
+    Notes
+    -----
+    Both label windows (``cutoff`` and ``feedback_cutoff`` plus ``horizon_days``) must be
+    covered by the cleaned data up to their end, without a stretch free of rows longer
+    than ``MIN_WINDOW_GAP_DAYS`` (or the longest before the window); otherwise the stage
+    fails instead of labelling customers from missing data.
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import brier_score_loss, roc_auc_score
@@ -273,26 +423,51 @@ def repurchase_pipeline(
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    gate = gate or QualityGate()
-    if pd.Timestamp(feedback_cutoff) <= pd.Timestamp(cutoff):
+    if not callable(collect):
+        raise TypeError(f"collect must be a function returning a DataFrame (e.g. "
+                        f"load_online_retail, or lambda: df), got {type(collect).__name__}")
+    gate = QualityGate() if gate is None else gate
+    if not isinstance(gate, QualityGate):
+        raise TypeError(f"gate must be a QualityGate, e.g. QualityGate(max_share={{...}}), "
+                        f"got {type(gate).__name__}")
+    cut, fb_cut = _timestamp(cutoff, "cutoff"), _timestamp(feedback_cutoff, "feedback_cutoff")
+    if fb_cut <= cut:
         raise ValueError("feedback_cutoff must be after cutoff")
+    if (isinstance(horizon_days, (bool, np.bool_)) or not isinstance(horizon_days, (int, np.integer))
+            or horizon_days < 1):
+        raise ValueError(f"horizon_days must be a whole number of days >= 1, got {horizon_days!r}")
+    if (isinstance(test_size, (bool, np.bool_)) or not isinstance(test_size, (int, float, np.number))
+            or not 0 < test_size < 1):
+        raise ValueError(f"test_size must be a share strictly between 0 and 1, got {test_size!r}")
+    as_of = quality._as_of(as_of) if as_of is not None else None
+    horizon = pd.Timedelta(days=int(horizon_days))
 
     def s_collect(st):
-        st["raw"] = collect()
+        raw = collect()
+        if not isinstance(raw, pd.DataFrame):
+            raise TypeError(f"collect() must return a DataFrame, got {type(raw).__name__}")
+        st["raw"] = raw
         return f"{len(st['raw']):,} rows, {st['raw'].shape[1]} columns"
 
     def s_process(st):
-        t = st["raw"].copy()
+        raw = st["raw"]
+        if len(raw) == 0:
+            raise ValueError("collect() returned no rows; check the data source (an empty "
+                             "table cannot be checked, trained on or scored)")
+        quality._validate(raw)
+        t = raw.copy()
         if not pd.api.types.is_datetime64_any_dtype(t["InvoiceDate"]):
             t["InvoiceDate"] = pd.to_datetime(t["InvoiceDate"], errors="coerce")
         t["StockCode"] = t["StockCode"].astype("string").str.strip()
         t["Revenue"] = line_revenue(t)
         st["table"] = t
-        return (f"typed; dates {t['InvoiceDate'].min():%Y-%m-%d} to "
-                f"{t['InvoiceDate'].max():%Y-%m-%d}; line revenue added")
+        lo, hi = t["InvoiceDate"].min(), t["InvoiceDate"].max()
+        span = (f"dates {lo:%Y-%m-%d} to {hi:%Y-%m-%d}" if pd.notna(lo)
+                else "no valid date (the quality gate will report it)")
+        return f"typed; {span}; line revenue added"
 
     def s_quality(st):
-        res = quality.clean(st["table"])
+        res = quality.clean(st["table"], as_of=as_of)
         st["quality"] = res
         checks = gate.evaluate(res.report, len(res.clean))
         st["gate"] = checks
@@ -302,18 +477,30 @@ def repurchase_pipeline(
 
     def s_features(st):
         tx = st["quality"].clean
+        _check_window(tx, cut, cut + horizon, "features")
         X, y = repurchase_dataset(tx, cutoff, horizon_days, log=False)  # logs are taken in _transform
         if y.nunique() < 2:
             raise ValueError("labels have a single class; choose another cutoff or horizon")
+        counts = y.value_counts()
+        if counts.min() < 2:
+            raise ValueError(
+                f"too few customers to split: {counts.to_dict()} per class, each class needs "
+                f"at least 2; use more data or another cutoff"
+            )
         st["X"], st["y"] = X, y
         return (f"{len(X):,} customers with purchases before {cutoff}; "
                 f"{y.mean():.1%} buy again within {horizon_days} days")
 
     def s_train(st):
         X, y = st["X"], st["y"]
-        Xtr, Xte, ytr, yte = train_test_split(
-            X, y, test_size=test_size, stratify=y, random_state=seed
-        )
+        try:
+            Xtr, Xte, ytr, yte = train_test_split(
+                X, y, test_size=test_size, stratify=y, random_state=seed
+            )
+        except ValueError as exc:
+            raise ValueError(f"cannot hold out {test_size:.0%} of {len(X)} customers with both "
+                             f"classes in each part ({exc}); use more data or another "
+                             f"test_size") from exc
         model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
         model.fit(_transform(Xtr), ytr)
         st.update(model=model, split=(Xtr, Xte, ytr, yte))
@@ -321,6 +508,9 @@ def repurchase_pipeline(
 
     def s_evaluate(st):
         _, Xte, _, yte = st["split"]
+        if yte.nunique() < 2:
+            raise ValueError("the test customers are all of one class, so AUC is undefined; "
+                             "use more data or a larger test_size")
         p = st["model"].predict_proba(_transform(Xte))[:, 1]
         m = {
             "auc": roc_auc_score(yte, p),
@@ -340,7 +530,11 @@ def repurchase_pipeline(
     def s_feedback(st):
         tx = st["quality"].clean
         dep = st["deployment"]
+        _check_window(tx, fb_cut, fb_cut + horizon, "feedback")
         X2, y2 = repurchase_dataset(tx, feedback_cutoff, horizon_days, log=False)
+        if y2.nunique() < 2:
+            raise ValueError(f"at {feedback_cutoff} every customer has the same label, so AUC "
+                             f"is undefined; choose another feedback_cutoff")
         p = dep.score(X2)
         fb = {
             "auc": roc_auc_score(y2, p),

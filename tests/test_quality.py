@@ -39,9 +39,11 @@ def tx():
 def test_each_rule_counts_its_rows(tx):
     rep = quality.check(tx).table.set_index("rule")["n_failing"].to_dict()
     assert rep == {
-        "unparseable_date": 1, "missing_customer_id": 1, "duplicate_row": 1, "cancellation": 1,
-        "cancelled_original": 1, "non_positive_quantity": 1, "non_positive_price": 1,
-        "non_product_stockcode": 2, "outlier_quantity": 0,
+        "unparseable_date": 1, "future_date": 0, "isolated_late_date": 0,
+        "missing_customer_id": 1, "missing_value": 0, "duplicate_row": 1, "cancellation": 1,
+        "cancelled_original": 1, "non_positive_quantity": 1, "non_integer_quantity": 0,
+        "non_positive_price": 1, "absurd_price": 0, "non_product_stockcode": 2,
+        "outlier_quantity": 0,
     }
 
 
@@ -83,6 +85,7 @@ def test_cancellation_matching_is_one_to_one():
     ])
     pairs = quality.match_cancellations(df)
     assert sorted(zip(pairs["cancel_index"], pairs["original_index"])) == [(2, 1), (3, 0)]
+    assert sorted(zip(pairs["cancel_row"], pairs["original_row"])) == [(2, 1), (3, 0)]
 
 
 def test_outlier_rule_flags_extreme_quantity():
