@@ -37,6 +37,8 @@ __all__ = [
 #:   level there gives the same kernel on Intel with or without AVX-512 and on AMD.
 #: - ``TF_NUM_INTRAOP_THREADS`` / ``TF_NUM_INTEROP_THREADS``: how TensorFlow splits work depends
 #:   on its thread count; fixed at 2, the size of the machine the book's budgets are set for.
+#: - ``CUDA_VISIBLE_DEVICES=""``: the book computes on the CPU, also on a machine with a GPU
+#:   (GPU kernels give other numbers; every chapter fits its budget on 2 CPU cores).
 #: - ``TF_ENABLE_ONEDNN_OPTS=0``: no oneDNN graph rewrites (their results depend on the CPU).
 #: - ``TF_CPP_MIN_LOG_LEVEL=3``: no C++ log lines in stored outputs.
 #: XLA stays off: Keras 3 on TensorFlow does not JIT-compile on a CPU-only machine.
@@ -45,6 +47,7 @@ NUMERIC_ENV: dict[str, str] = {
     "DNNL_MAX_CPU_ISA": "AVX2",
     "TF_NUM_INTRAOP_THREADS": "2",
     "TF_NUM_INTEROP_THREADS": "2",
+    "CUDA_VISIBLE_DEVICES": "",
     "TF_ENABLE_ONEDNN_OPTS": "0",
     "TF_CPP_MIN_LOG_LEVEL": "3",
 }
