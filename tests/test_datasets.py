@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib
 import io
 import zipfile
 from pathlib import Path
@@ -13,7 +14,8 @@ import pandas as pd
 import pytest
 
 from retail_lab import datasets as ds
-from retail_lab.datasets import fetch as fetch_mod
+# the module, not the function ``fetch`` the package re-exports under the same name
+fetch_mod = importlib.import_module("retail_lab.datasets.fetch")
 
 HILLSTROM_COLS = list(ds.get_spec("hillstrom").columns)
 
@@ -58,7 +60,10 @@ def retail_table() -> pd.DataFrame:
 
 def retail_spec(table: pd.DataFrame, **changes) -> ds.DatasetSpec:
     facts = ds.online_retail_facts(table)
-    return dataclasses.replace(ds.get_spec("online_retail"), fingerprints=facts, **changes)
+    digests = ds.online_retail_digests(table)
+    return dataclasses.replace(
+        ds.get_spec("online_retail"), fingerprints=facts, content_sha256=digests, **changes
+    )
 
 
 def retail_zip(table: pd.DataFrame, member: str = "Online Retail.xlsx") -> bytes:
@@ -293,3 +298,231 @@ def test_real_bitext(real_data):
     assert len(df) == 4_514 and len(counts) == 27
     assert counts.min() == 139 and counts.max() == 204
     assert df["category"].nunique() == 11
+
+
+# ---------------------------------------------------------------- content hash (canonical form)
+def reference_digests(table: pd.DataFrame) -> dict[str, str]:
+    """A second, row-by-row implementation of the canonical form (see online_retail_digests).
+
+    Plain Python: struct for the numbers, datetime arithmetic for the dates, no pandas or
+    Arrow conversion, so it checks the fast column-wise implementation independently.
+    """
+    import datetime as dt
+    import math
+    import struct
+
+    epoch = dt.datetime(1970, 1, 1)
+    parsed: dict[str, int | None] = {}
+
+    def missing(v) -> bool:
+        return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v))
+
+    def as_ns(v):
+        if isinstance(v, str):
+            if v not in parsed:
+                try:
+                    t = dt.datetime.strptime(v, "%Y-%m-%d %H:%M:%S")
+                    parsed[v] = (t - epoch) // dt.timedelta(microseconds=1) * 1000
+                except ValueError:
+                    parsed[v] = None
+            return parsed[v]
+        return int(pd.Timestamp(v).value)
+
+    def as_float(v):
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            return None
+        return None if math.isnan(f) else f
+
+    kinds = {"InvoiceNo": "utf8", "StockCode": "utf8", "Description": "utf8", "Quantity": "f8",
+             "InvoiceDate": "ns", "UnitPrice": "f8", "CustomerID": "f8", "Country": "utf8"}
+    out = {}
+    for col, kind in kinds.items():
+        valid, payload, body = bytearray(), [], []
+        for v in table[col].tolist():
+            if missing(v):
+                x = None
+            elif kind == "utf8":
+                x = str(v).replace("Â£", "£") if col == "Description" else str(v)
+            elif kind == "f8":
+                x = as_float(v)
+            else:
+                x = as_ns(v)
+            valid.append(0 if x is None else 1)
+            if kind == "utf8":
+                b = b"" if x is None else x.encode("utf-8")
+                payload.append(struct.pack("<q", len(b)))
+                body.append(b)
+            elif kind == "f8":
+                payload.append(struct.pack("<d", 0.0 if x is None else x + 0.0))
+            else:
+                payload.append(struct.pack("<q", 0 if x is None else x))
+        h = hashlib.sha256(f"retail_lab-canonical-v1\x00{col}\x00{kind}\x00".encode())
+        h.update(bytes(valid))
+        h.update(b"".join(payload))
+        h.update(b"".join(body))
+        out[col] = h.hexdigest()
+    return out
+
+
+def edit_table() -> pd.DataFrame:
+    """retail_table plus a second customer in a third country, so single values can change
+    without changing any count or sum the fingerprints measure."""
+    extra = pd.DataFrame({"InvoiceNo": ["536369"], "StockCode": ["22633"],
+                          "Description": ["HAND WARMER UNION JACK"], "Quantity": [12],
+                          "InvoiceDate": ["2010-12-04 12:00:00"], "UnitPrice": [1.85],
+                          "CustomerID": [13047.0], "Country": ["EIRE"]})
+    return pd.concat([retail_table(), extra], ignore_index=True)
+
+
+#: One single-value edit per column; none changes a fingerprint (checked in the test).
+SINGLE_EDITS = {
+    "InvoiceNo": (2, "536370"),
+    "StockCode": (1, "71054"),
+    "Description": (0, "WHITE HANGING HEARt"),
+    "InvoiceDate": (2, "2010-12-01 09:01:00"),
+    "Country": (2, "Germany"),
+    "CustomerID": (0, 13047.0),
+}
+
+
+def test_digests_match_an_independent_implementation():
+    for table in (retail_table(), edit_table()):
+        assert ds.online_retail_digests(table) == reference_digests(table)
+    t = edit_table()
+    t.loc[1, "Description"] = None
+    t.loc[3, "CustomerID"] = np.nan
+    t.loc[4, "Description"] = ""  # empty text is not the same as missing
+    assert ds.online_retail_digests(t) == reference_digests(t)
+    assert ds.online_retail_digests(t)["Description"] != ds.online_retail_digests(
+        t.assign(Description=t["Description"].replace("", None)))["Description"]
+
+
+def test_digests_are_by_value_not_by_storage():
+    t = edit_table()
+    same = t.assign(
+        Quantity=t["Quantity"].astype("float64"),                      # 6 and 6.0
+        CustomerID=t["CustomerID"].astype("Float64"),                  # NaN and <NA>
+        InvoiceDate=pd.to_datetime(t["InvoiceDate"]),                  # text and datetime
+        InvoiceNo=t["InvoiceNo"].astype(object),                       # str and object
+        Description=t["Description"].str.replace("Â£", "£", regex=False),  # repaired mojibake
+    )
+    assert ds.online_retail_digests(same) == ds.online_retail_digests(t)
+
+
+@pytest.mark.parametrize("column", list(SINGLE_EDITS))
+def test_single_value_edit_is_detected(no_env, monkeypatch, tmp_path, column):
+    table = edit_table()
+    spec = retail_spec(table)
+    row, value = SINGLE_EDITS[column]
+    altered = table.copy()
+    altered.loc[row, column] = value
+    # the counts and sums cannot see it ...
+    assert ds.online_retail_facts(altered) == ds.online_retail_facts(table)
+    # ... the content hash can, in that column only
+    got = ds.online_retail_digests(altered)
+    assert [c for c in got if got[c] != spec.content_sha256[c]] == [column]
+    altered.to_parquet(tmp_path / spec.filename)
+    monkeypatch.setitem(ds.REGISTRY, "online_retail", spec)
+    with pytest.raises(ds.DataIntegrityError, match=rf"in column\(s\) {column}: the SHA-256"):
+        ds.load_online_retail(tmp_path, download=False)
+
+
+@pytest.mark.parametrize("edit", ["trailing space", "rows swapped", "second changed",
+                                  "quantity", "price", "missing vs empty"])
+def test_other_edits_are_detected(no_env, monkeypatch, tmp_path, edit):
+    table = edit_table()
+    spec = retail_spec(table)
+    altered = table.copy()
+    if edit == "trailing space":
+        altered.loc[1, "Description"] += " "
+    elif edit == "rows swapped":
+        altered = altered.iloc[[1, 0, 2, 3, 4, 5]].reset_index(drop=True)
+    elif edit == "second changed":
+        altered.loc[0, "InvoiceDate"] = "2010-12-01 08:26:01"
+    elif edit == "quantity":
+        altered.loc[0, "Quantity"], altered.loc[1, "Quantity"] = 2, 6  # sums of Q unchanged
+    elif edit == "price":
+        altered.loc[2, "UnitPrice"] = 18.000000001
+    else:
+        table.loc[2, "Description"] = None
+        spec = retail_spec(table)
+        altered = table.copy()
+        altered.loc[2, "Description"] = ""
+    altered.to_parquet(tmp_path / spec.filename)
+    monkeypatch.setitem(ds.REGISTRY, "online_retail", spec)
+    with pytest.raises(ds.DataIntegrityError, match="content"):
+        ds.load_online_retail(tmp_path, download=False)
+
+
+def test_conversion_path_hashes_like_the_parquet(tmp_path):
+    """xlsx-in-zip (numeric ids as numbers, real dates, no mojibake) and the parquet schema
+    (text ids and dates, mojibake) have the same canonical digests, before and after writing."""
+    table = retail_table()
+    spec = retail_spec(table)
+    zpath = tmp_path / "or.zip"
+    zpath.write_bytes(retail_zip(table))
+    with zipfile.ZipFile(zpath) as zf:
+        x = pd.read_excel(io.BytesIO(zf.read("Online Retail.xlsx")), engine="openpyxl")
+    assert x["InvoiceNo"].map(type).eq(int).any(), "the fixture must store numeric ids as numbers"
+    converted = fetch_mod._online_retail_upstream_schema(x)
+    assert ds.online_retail_digests(converted) == spec.content_sha256
+    assert reference_digests(converted) == spec.content_sha256
+    out = ds.convert_online_retail_archive(zpath, tmp_path / "o.parquet", spec)
+    assert ds.online_retail_digests(pd.read_parquet(out)) == spec.content_sha256
+
+
+def test_conversion_of_an_altered_archive_names_the_column(tmp_path):
+    table = edit_table()
+    spec = retail_spec(table)
+    altered = table.copy()
+    altered.loc[2, "Country"] = "Germany"
+    zpath = tmp_path / "or.zip"
+    zpath.write_bytes(retail_zip(altered))
+    with pytest.raises(ds.DataIntegrityError, match=r"in column\(s\) Country") as err:
+        ds.convert_online_retail_archive(zpath, tmp_path / "o.parquet", spec)
+    assert str(zpath) in str(err.value) and "delete" not in str(err.value).lower()
+    assert not (tmp_path / "o.parquet").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["or.zip"]
+
+
+# ---------------------------------------------------------------- content hash on the real file
+@pytest.fixture(scope="module")
+def real_raw(real_data):
+    return pd.read_parquet(real_data / "online_retail.parquet")
+
+
+@pytest.mark.realdata
+def test_real_digests_are_the_registry_and_the_reference(real_raw):
+    spec = ds.get_spec("online_retail")
+    assert list(spec.content_sha256) == list(spec.columns)
+    assert ds.online_retail_digests(real_raw) == dict(spec.content_sha256)
+    assert reference_digests(real_raw) == dict(spec.content_sha256)
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("column", ["Description", "InvoiceDate", "Country", "StockCode",
+                                    "CustomerID", "InvoiceNo"])
+def test_single_value_edit_of_the_real_file_is_detected(no_env, real_raw, tmp_path, column):
+    """One value changed in a copy of the real parquet, so that no count or sum changes."""
+    raw = real_raw.copy()
+    row = 100_000
+    new = {
+        "Description": raw.loc[row, "Description"].lower(),
+        "InvoiceDate": raw.loc[row, "InvoiceDate"][:-2] + "01",
+        "Country": "France" if raw.loc[row, "Country"] != "France" else "Germany",
+        "StockCode": raw.loc[row + 1, "StockCode"],
+        "CustomerID": raw["CustomerID"].dropna().iloc[0],
+        "InvoiceNo": raw.loc[row - 5000, "InvoiceNo"],
+    }[column]
+    assert new != raw.loc[row, column]
+    raw.loc[row, column] = new
+    # every count and sum the fingerprints measure is unchanged: only the content hash sees it
+    assert ds.online_retail_facts(raw) == ds.online_retail_facts(real_raw)
+    raw.to_parquet(tmp_path / "online_retail.parquet", index=False)
+    with pytest.raises(ds.DataIntegrityError, match=column) as err:
+        ds.load_online_retail(tmp_path, download=False)
+    msg = str(err.value)
+    assert str(tmp_path / "online_retail.parquet") in msg and "delete" not in msg.lower()
+    assert f"in column(s) {column}: the SHA-256" in msg

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import io
 import os
 
 import pandas as pd
 
 from .fetch import (
+    MOJIBAKE,
     DataIntegrityError,
+    _aside_advice,
+    canonical_online_retail,
     check_columns,
     fetch,
+    online_retail_digests,
     online_retail_facts,
+    read_data_file,
+    verify_content,
     verify_fingerprints,
 )
 from .registry import get_spec
 
 __all__ = ["load_online_retail", "load_hillstrom", "load_bitext_support", "MOJIBAKE"]
-
-#: Mis-decoded UTF-8 pound sign found in 32 gift-voucher descriptions of the parquet copy.
-MOJIBAKE = {"Â£": "£"}
 
 HILLSTROM_HISTORY_SEGMENTS = [
     "1) $0 - $100",
@@ -33,13 +37,14 @@ HILLSTROM_SEGMENTS = ["No E-Mail", "Mens E-Mail", "Womens E-Mail"]
 
 
 def _read(reader, path, spec, **kwargs) -> pd.DataFrame:
+    """Read ``path`` with ``reader``; OS faults and parse faults get their own messages."""
+    data = read_data_file(path, spec)  # DataAccessError: permission, directory, I/O error
     try:
-        return reader(path, **kwargs)
+        return reader(io.BytesIO(data), **kwargs)
     except Exception as exc:
         raise DataIntegrityError(
-            f"{path.name}: cannot be read ({type(exc).__name__}: {exc}). The file is truncated "
-            f"or not the expected format; delete it so the loader can download it again, or "
-            f"get the original from {spec.url}."
+            f"{path}: cannot be read ({type(exc).__name__}: {exc}). The file is truncated, "
+            f"corrupt or not the expected format. " + _aside_advice(path, spec)
         ) from exc
 
 
@@ -83,32 +88,56 @@ def load_online_retail(
     ------
     DataNotFoundError
         The file is missing and could not be downloaded.
+    DataAccessError
+        The file exists but cannot be read: permission denied, or a directory (or other
+        non-file) has the file's name. The message says what to change; the file is kept.
     DataIntegrityError
-        The file cannot be read, misses columns, or a content fact does not match.
+        The file is empty, truncated or corrupt, misses columns, or its content differs
+        from the registry's: a count or sum (``fingerprints``), or the SHA-256 of the
+        canonical form of a column (``content_sha256``, see
+        :func:`retail_lab.datasets.online_retail_digests`), so a single edited value in any
+        column is found. The message names the facts or columns that differ.
 
     Examples
     --------
-    >>> df = load_online_retail()
-    >>> df.attrs["repaired_descriptions"]
+    With the data directory set (``$RETAIL_LAB_DATA`` or ``data_home=``), the file is read
+    from there; otherwise the first call downloads and converts it once (minutes). Both
+    need the real data, so these lines are not run as a test:
+
+    >>> df = load_online_retail()  # doctest: +SKIP
+    >>> df.shape  # doctest: +SKIP
+    (541909, 8)
+    >>> df.attrs["repaired_descriptions"]  # doctest: +SKIP
     32
+
+    Offline (``download=False``, or ``RETAIL_LAB_OFFLINE=1``), a missing file is an error
+    that says where to put it and where to get it:
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as empty:  # doctest: +ELLIPSIS
+    ...     load_online_retail(empty, download=False)
+    Traceback (most recent call last):
+    ...
+    retail_lab.datasets.fetch.DataNotFoundError: UCI Online Retail (id 352): the file ...
     """
     spec = get_spec("online_retail")
     path = fetch("online_retail", data_home, download=download)
     raw = _read(pd.read_parquet, path, spec)
     check_columns(raw, spec, path.name)
-    verify_fingerprints(online_retail_facts(raw), spec, path.name)
+    verify_fingerprints(online_retail_facts(raw), spec, path.name, path=path)
+    canon = canonical_online_retail(raw)
+    verify_content(online_retail_digests(raw, canon), spec, path.name, path=path)
 
     desc = raw["Description"].astype("string")
     repaired = 0
     if repair_mojibake:
-        for bad, good in MOJIBAKE.items():
-            hit = desc.str.contains(bad, regex=False, na=False)
-            repaired += int(hit.sum())
-            desc = desc.str.replace(bad, good, regex=False)
-    dates = pd.to_datetime(raw["InvoiceDate"], format="%Y-%m-%d %H:%M:%S", errors="coerce")
-    customer = pd.to_numeric(raw["CustomerID"], errors="coerce")
+        for bad in MOJIBAKE:
+            repaired += int(desc.str.contains(bad, regex=False, na=False).sum())
+        desc = canon["Description"].astype("string")
+    dates = canon["InvoiceDate"]
+    customer = canon["CustomerID"]
     if (customer.dropna() % 1 != 0).any():
-        raise DataIntegrityError(f"{path.name}: CustomerID holds non-integer values")
+        raise DataIntegrityError(f"{path}: CustomerID holds non-integer values")
     df = pd.DataFrame(
         {
             "InvoiceNo": raw["InvoiceNo"].astype("string"),
@@ -154,7 +183,7 @@ def load_hillstrom(
 
     Raises
     ------
-    DataNotFoundError, DataIntegrityError
+    DataNotFoundError, DataAccessError, DataIntegrityError
         As for :func:`load_online_retail`.
     """
     spec = get_spec("hillstrom")
@@ -165,7 +194,7 @@ def load_hillstrom(
     counts = raw["segment"].value_counts()
     for seg in HILLSTROM_SEGMENTS:
         facts[f"segment {seg}"] = int(counts.get(seg, 0))
-    verify_fingerprints(facts, spec, path.name)
+    verify_fingerprints(facts, spec, path.name, path=path)
     df = pd.DataFrame(
         {
             "recency": raw["recency"].astype("int16"),
@@ -211,7 +240,7 @@ def load_bitext_support(
 
     Raises
     ------
-    DataNotFoundError, DataIntegrityError
+    DataNotFoundError, DataAccessError, DataIntegrityError
         As for :func:`load_online_retail`.
     """
     spec = get_spec("bitext_support")
@@ -223,7 +252,7 @@ def load_bitext_support(
         "distinct intent": raw["intent"].nunique(),
         "distinct category": raw["category"].nunique(),
     }
-    verify_fingerprints(facts, spec, path.name)
+    verify_fingerprints(facts, spec, path.name, path=path)
     df = pd.DataFrame(
         {
             "instruction": raw["instruction"].astype("string"),

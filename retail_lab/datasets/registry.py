@@ -1,7 +1,8 @@
 """The registry of real datasets the book uses: where each comes from and how to verify it.
 
-Each entry is a :class:`DatasetSpec`. The facts in ``fingerprints`` are checked every
-time a file is loaded, so a truncated, altered or wrong file is never used silently.
+Each entry is a :class:`DatasetSpec`. The file's SHA-256 (or, for a converted file, the
+SHA-256 of the canonical form of every column) and the facts in ``fingerprints`` are checked
+every time a file is loaded, so a truncated, altered or wrong file is never used silently.
 The datasheets in ``datasets/*.md`` describe each dataset for readers.
 """
 
@@ -30,6 +31,10 @@ class DatasetSpec:
         the file is converted from another format (then only ``fingerprints`` are checked).
     fingerprints : mapping
         Content facts (row count, distinct counts, sums) checked after reading.
+    content_sha256 : mapping of str to str
+        For converted files: column name to the SHA-256 of that column's canonical form
+        (see :func:`retail_lab.datasets.online_retail_digests`), checked after reading, so
+        a single edited value in any column is found. Empty when ``sha256`` covers the file.
     columns : tuple of str
         Columns the file must have.
     title, license, citation : str
@@ -43,6 +48,7 @@ class DatasetSpec:
     url: str
     sha256: str | None
     fingerprints: Mapping[str, float] = field(default_factory=dict)
+    content_sha256: Mapping[str, str] = field(default_factory=dict)
     columns: tuple[str, ...] = ()
     title: str = ""
     license: str = ""
@@ -55,7 +61,8 @@ ONLINE_RETAIL = DatasetSpec(
     filename="online_retail.parquet",
     url="https://archive.ics.uci.edu/static/public/352/online+retail.zip",
     # The upstream is a zip holding an xlsx; the parquet is our conversion, so its bytes
-    # depend on the pyarrow version. Its content is verified instead (fingerprints).
+    # depend on the pyarrow version. Its content is verified instead (fingerprints and the
+    # canonical content hash of every column below).
     sha256=None,
     archive_member="Online Retail.xlsx",
     fingerprints={
@@ -68,6 +75,21 @@ ONLINE_RETAIL = DatasetSpec(
         "sum Quantity*UnitPrice": 9_747_747.934,
         "missing Description": 1_454,
         "missing CustomerID": 135_080,
+    },
+    # SHA-256 of each column's canonical form (retail_lab-canonical-v1, defined in
+    # retail_lab.datasets.online_retail_digests), measured on the reference copy
+    # (../shared/data/online_retail.parquet, file SHA-256 0a3bc1ac...). Description is
+    # hashed with the 32 mis-decoded "Â£" read as "£", so the upstream xlsx converts to the
+    # same digests.
+    content_sha256={
+        "InvoiceNo": "254cdc291fc9b37c6870bd622add212ec09f815a2b84a8b0bd1d457911501f70",
+        "StockCode": "6c30018567108005d32805093710c902ef3583aa6deb208f35fdb1e5a273dd1b",
+        "Description": "c613b146b965011fc74e8ac49c33dd6386b97ffea9cbd5f66a68bd815d40cf8f",
+        "Quantity": "4e23e0ab804bd3527dfc5b62a3a57fad7b4d8988da2df49d9ff798d7235f7482",
+        "InvoiceDate": "83cbb9b2479a66eeae017780fc62d3966f66127749fc21fc8f59cfe50f7631a1",
+        "UnitPrice": "764522c8a7503a693fbcda7fb5aa379379695524899a816f69c7dbb22c253e38",
+        "CustomerID": "8562ceaa5fe7c453515c058f92f20b506d70a572c2c0cec0bfea550a32f1c78e",
+        "Country": "5805f9aed8f3fbd27d0af43061fa12cf1396b5ed777aca0e6d24ff16bc60d8b2",
     },
     columns=(
         "InvoiceNo",
