@@ -8,7 +8,8 @@
   the customer's message, or a hand-over to a person when confidence is low or the message
   carries too little information (see :meth:`Responder.screen`). Never raises on odd input.
   Identifiers are filled as whole tokens, and a dataset answer never keeps another
-  customer's order number, invoice number or amount (see :func:`slot_template`).
+  customer's order number, invoice number or amount (see :func:`slot_template`), nor another
+  customer's name, city, country or account type (see :class:`Responder`, Notes).
 - Queues: Erlang C waiting time for ``c`` agents and a discrete-event simulation that checks it.
 """
 
@@ -38,6 +39,11 @@ __all__ = [
     "find_identifiers",
     "slot_template",
     "fill_placeholders",
+    "customer_capitalised",
+    "shop_vocabulary",
+    "echoed_capitalised",
+    "entity_words",
+    "neutralise_entities",
     "Answer",
     "Responder",
     "erlang_c_wait",
@@ -635,10 +641,18 @@ def fill_placeholders(template: str, message: str, contacts: dict | None = None,
     contacts : dict, optional
         Placeholder name -> text, e.g. ``{"Website Name": "shop.example"}``.
     example : str, optional
-        The utterance the answer was written for (its numbers are recognised as echoes).
+        The utterance the answer was written for: its numbers are recognised as echoes, and
+        the words its customer capitalised (a name, a city: ``"bill from Mr. Smith"``) are
+        replaced by :data:`ENTITY_NEUTRAL` where ``message`` does not contain them.
     """
-    text, _ = _fill(slot_template(template, example), "" if message is None else str(message),
-                    _check_contacts(contacts))
+    message = "" if message is None else str(message)
+    template = slot_template(template, example)
+    if example is not None:
+        # the example customer's capitalised words (a name, a city) that this message lacks
+        mine = customer_capitalised(str(example))
+        found = {w: True for w in entity_words(template, mine, (frozenset(), frozenset())) if w in mine}
+        template = neutralise_entities(template, found, keep=set(_words(message)))
+    text, _ = _fill(template, message, _check_contacts(contacts))
     return text
 
 
@@ -691,6 +705,156 @@ def _words(text: str) -> list[str]:
     return _LETTER_RUN.findall(text.lower())
 
 
+# --------------------------------------------------------------------------- other customers' details
+#: What stands in for another customer's name, place or account type when an intent has no
+#: answer without one (see :class:`Responder`).
+ENTITY_NEUTRAL = "[the one you mean]"
+#: A capitalised word written this many times or more, unprompted, in the answers is the shop's
+#: own vocabulary (see :func:`entity_words`).
+SHOP_MIN_RESPONSES = 5
+_ASCII_WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]+(?![A-Za-z])")
+_TITLES = frozenset({"Mr", "Ms", "Mrs", "Dr", "Prof", "St"})
+_PRONOUN_I = frozenset({"I"})
+
+
+def _blank_placeholders(text: str) -> str:
+    """``{{...}}`` replaced by lower-case filler of the same length (positions are kept)."""
+    return _PLACEHOLDER.sub(lambda m: "x" * len(m.group(0)), text)
+
+
+def _mid_sentence(text: str, start: int) -> bool:
+    """True when the word at ``start`` does not begin a sentence, line or list item."""
+    before = text[:start]
+    stripped = before.rstrip()
+    if not stripped:
+        return False
+    if "\n" in before[len(stripped):]:
+        return False
+    last = stripped[-1]
+    if last in ".!?:":
+        prev = _ASCII_WORD.findall(stripped[-6:-1] if last == "." else "")
+        return bool(last == "." and prev and prev[-1] in _TITLES and stripped[:-1].endswith(prev[-1]))
+    return last not in "-*•>#"
+
+
+def _capitalised(text: str, *, mid_only: bool) -> list[re.Match]:
+    """Capitalised ASCII words of ``text`` outside placeholders (not ``I``)."""
+    blank = _blank_placeholders(text)
+    return [m for m in _ASCII_WORD.finditer(blank)
+            if m.group(0)[0].isupper() and m.group(0) not in _PRONOUN_I
+            and (not mid_only or _mid_sentence(blank, m.start()))]
+
+
+def customer_capitalised(utterance: str) -> set[str]:
+    """Words a customer capitalised, lower-cased: not the first word, not ``I``
+    (``"bill from Mr. Smith"`` -> ``{"mr", "smith"}``; customers write mostly in lower case, so
+    what they capitalise is a name, a place, an account type or an acronym)."""
+    words = [m for m in _ASCII_WORD.finditer(str(utterance))]
+    return {m.group(0).lower() for m in words[1:] if m.group(0)[0].isupper() and m.group(0) not in _PRONOUN_I}
+
+
+def shop_vocabulary(templates, utterances, min_responses: int = SHOP_MIN_RESPONSES) -> tuple[frozenset, frozenset]:
+    """The shop's own words in the training answers: what the answers write *unprompted*.
+
+    A word is unprompted in an answer when the utterance it answers does not contain it
+    (compared in lower case).
+
+    Returns
+    -------
+    (capitalised, lower) : frozensets
+        ``capitalised``: words written capitalised in mid-sentence in at least
+        ``min_responses`` answers unprompted (``"Visa"``, ``"PayPal"``, ``"Invoices"``);
+        ``lower``: lower-case words written in at least ``min_responses`` answers unprompted
+        (``"may"``, ``"standard"``). A city, a person's name or an account type that an answer
+        only repeats after its customer is in neither.
+    """
+    caps: dict[str, int] = {}
+    low: dict[str, int] = {}
+    for tpl, utt in zip(templates, utterances):
+        asked = set(_words(str(utt)))
+        for w in {m.group(0) for m in _capitalised(str(tpl), mid_only=True)}:
+            if w.lower() not in asked:
+                caps[w] = caps.get(w, 0) + 1
+        for w in set(_ASCII_WORD.findall(_blank_placeholders(str(tpl)))):
+            if w.islower() and w not in asked:
+                low[w] = low.get(w, 0) + 1
+    return (frozenset(w for w, n in caps.items() if n >= min_responses),
+            frozenset(w for w, n in low.items() if n >= min_responses))
+
+
+def echoed_capitalised(templates, utterances, min_answers: int = 2) -> frozenset:
+    """Words the training answers capitalise in mid-sentence only when their customer wrote
+    the word (in any case), in at least ``min_answers`` answers and never unprompted,
+    lower-cased: ``"standard"`` from "your Standard account" answering "my standard account"."""
+    prompted: dict[str, int] = {}
+    unprompted: set[str] = set()
+    for tpl, utt in zip(templates, utterances):
+        asked = set(_words(str(utt)))
+        for w in {m.group(0).lower() for m in _capitalised(str(tpl), mid_only=True)}:
+            if w in asked:
+                prompted[w] = prompted.get(w, 0) + 1
+            else:
+                unprompted.add(w)
+    return frozenset(w for w, n in prompted.items() if n >= min_answers and w not in unprompted)
+
+
+def entity_words(template: str, customer_words, shop: tuple[frozenset, frozenset],
+                 utterance: str | None = None) -> dict[str, bool]:
+    """Another customer's details in an answer template: lower-cased word -> capitalised only.
+
+    A word of the template (outside placeholders) is an entity when
+
+    - it is capitalised in mid-sentence and not in the shop's capitalised vocabulary
+      (``"Munich"``, ``"Germany"``, ``"Smith"``, ``"Standard"`` when the answers only repeat it); or
+    - it is in ``customer_words`` (words customers capitalise, :func:`customer_capitalised`,
+      or answers capitalise only after them, :func:`echoed_capitalised`) and the shop does not
+      use it in lower case on its own (``"platinum"`` in any case), or it does but this
+      occurrence is capitalised (``"May"``) or echoes ``utterance``, the customer this answer
+      was written for (``"standard"`` in "your standard account" for "my standard account",
+      not in "standard shipping" written unprompted).
+
+    The value is True when only capitalised occurrences are the entity (the lower-case word is
+    ordinary), False when every occurrence is.
+    """
+    shop_caps, shop_low = shop
+    asked = set(_words(utterance)) if utterance is not None else set()
+    out: dict[str, bool] = {}
+    for m in _capitalised(template, mid_only=True):
+        w = m.group(0)
+        if w not in shop_caps:
+            out.setdefault(w.lower(), True)
+    for w in _ASCII_WORD.findall(_blank_placeholders(template)):
+        lw = w.lower()
+        if lw in customer_words:
+            if lw not in shop_low or lw in asked:
+                out[lw] = False
+            elif w[0].isupper():
+                out.setdefault(lw, True)
+    return out
+
+
+def neutralise_entities(text: str, entities: dict[str, bool], keep=frozenset()) -> str:
+    """Replace each entity word (see :func:`entity_words`) not in ``keep`` by
+    :data:`ENTITY_NEUTRAL`; adjacent ones (``"Mr. Smith"``, ``"Anna Freeman"``) become one."""
+    drop = {w: cased for w, cased in entities.items() if w not in keep}
+    if not drop:
+        return text
+    marker = "\x02"
+    blank = _blank_placeholders(text)
+    out, pos = [], 0
+    for m in _ASCII_WORD.finditer(blank):
+        w = m.group(0)
+        cased = drop.get(w.lower())
+        if cased is None or (cased and not w[0].isupper()):
+            continue
+        out.append(text[pos: m.start()])
+        out.append(marker)
+        pos = m.end()
+    out.append(text[pos:])
+    joined = re.sub(marker + r"(?:\.?[ \t]+" + marker + ")+", marker, "".join(out))
+    return joined.replace(marker, ENTITY_NEUTRAL)
+
+
 class Responder:
     """Answer from the dataset's responses, or hand over to a person.
 
@@ -701,7 +865,8 @@ class Responder:
         Training utterances with their intents and answers; for a message, the answer of
         the most similar training utterance of the predicted intent is used, with the
         example customer's identifiers and amounts turned into slots
-        (:func:`slot_template`) and filled from the message.
+        (:func:`slot_template`) and filled from the message. Answers that repeat another
+        customer's name, city, country or account type are passed over (see Notes).
     threshold : float in [0, 1]
         Minimum confidence (top probability) to answer automatically.
     max_chars : int >= 1
@@ -719,9 +884,28 @@ class Responder:
         ... and at least this share of its letters must occur in the training utterances
         (compared in lower case): mostly non-Latin text, e.g. ``"我想退货 123"``, goes to a
         person.
+    shop_min_responses : int >= 1, default 5
+        A capitalised word that the training answers write in mid-sentence, unprompted (its
+        utterance does not contain it), in at least this many answers is the shop's own
+        vocabulary (``"Visa"``, ``"PayPal"``, ``"Invoices"``), not a customer's detail.
 
     Notes
     -----
+    Other customers' details: the Bitext answers repeat their example customer's details
+    besides numbers ("the bill from Mr. Smith", "we ship to Munich", "your Platinum
+    account"). When the responder is built, every answer's *entity words* are found
+    (:func:`entity_words`): words capitalised in mid-sentence that are not the shop's own
+    vocabulary (:func:`shop_vocabulary`), and words that customers capitalise in the training
+    utterances (:func:`customer_capitalised`; names, places, account types) or that the
+    answers capitalise only after their customer (:func:`echoed_capitalised`), in lower case
+    too unless the shop uses them on its own. For a message, the most similar answer of the
+    predicted intent *whose entity words all occur in the message* is used (an answer with
+    none always qualifies), so "do you ship to Toronto" may get the Toronto answer and "do you
+    ship to Paris" gets a general one. If no answer of the intent qualifies, the most similar
+    one is used with its foreign entity words replaced by :data:`ENTITY_NEUTRAL`. Either way
+    an automatic answer never carries a name, place or account type that the customer did not
+    write. A sentence-initial proper noun that no customer capitalised is not recognised.
+
     The hand-over rules are applied in this order (the first that fires is the reason):
     empty message, too long, unfamiliar alphabet, too few known words, mostly unknown
     words, then low confidence. :meth:`screen` gives the rule for a message and
@@ -731,13 +915,17 @@ class Responder:
 
     def __init__(self, classifier, instructions, intents, responses, threshold: float = 0.6,
                  max_chars: int = 500, contacts: dict | None = None, min_known_words: int = 2,
-                 min_known_share: float = 0.5, min_alphabet_share: float = 0.9):
+                 min_known_share: float = 0.5, min_alphabet_share: float = 0.9,
+                 shop_min_responses: int = SHOP_MIN_RESPONSES):
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         self.classifier, self.threshold, self.max_chars, self.contacts = classifier, threshold, max_chars, contacts
         self.min_known_words, self.min_known_share = min_known_words, min_known_share
         self.min_alphabet_share = min_alphabet_share
         self._check_params()
+        _check_number(shop_min_responses, "shop_min_responses", 1, integer=True,
+                      hint="how many answers must use a capitalised word unprompted for it to be the shop's, e.g. 5")
+        self.shop_min_responses = shop_min_responses
         if not (hasattr(classifier, "predict_proba") and hasattr(classifier, "classes_")):
             raise TypeError(f"classifier must be a fitted classifier with predict_proba and classes_, got "
                             f"{type(classifier).__name__}; call .fit(texts, labels) on it first")
@@ -751,6 +939,12 @@ class Responder:
         self.vec_ = TfidfVectorizer(preprocessor=normalize, ngram_range=(1, 2)).fit(instructions)
         self.M_ = self.vec_.transform(instructions)
         self.templates_ = np.array([slot_template(r, e) for r, e in zip(responses, instructions)], dtype=object)
+        self.shop_vocabulary_ = shop_vocabulary(self.templates_, instructions, shop_min_responses)
+        self.customer_words_ = (frozenset(w for t in instructions for w in customer_capitalised(t))
+                                | echoed_capitalised(self.templates_, instructions))
+        self.entities_ = [entity_words(t, self.customer_words_, self.shop_vocabulary_, u)
+                          for t, u in zip(self.templates_, instructions)]
+        self._entity_sets = [frozenset(e) for e in self.entities_]
         self.vocabulary_ = frozenset(w for t in instructions for w in _words(t) if len(w) >= 2)
         self.alphabet_ = frozenset(c for t in instructions for c in t.lower() if c.isalpha())
         self._rows = {str(k): np.flatnonzero(self.intents.astype(str) == str(k))
@@ -834,8 +1028,13 @@ class Responder:
         for intent, idx in todo.items():
             rows = self._rows[intent]
             sims = (self.vec_.transform([texts[i] for i in idx]) @ self.M_[rows].T).toarray()
-            for i, best in zip(idx, rows[sims.argmax(axis=1)]):
-                text, missing = _fill(self.templates_[best], texts[i], self.contacts)
+            for i, s in zip(idx, sims):
+                said = set(_words(texts[i]))
+                # only answers whose customer details (if any) are this customer's own
+                fits = np.array([self._entity_sets[r] <= said for r in rows])
+                best = rows[int(np.argmax(np.where(fits, s, -np.inf)))] if fits.any() else rows[int(s.argmax())]
+                template = neutralise_entities(self.templates_[best], self.entities_[best], keep=said)
+                text, missing = _fill(template, texts[i], self.contacts)
                 reason = "answered" if not missing else f"answered, asking for {' and '.join(missing)}"
                 if missing:
                     text += f" To go ahead, please send me {' and '.join(missing)}."

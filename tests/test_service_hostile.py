@@ -459,3 +459,174 @@ def test_property_fill_placeholders_never_keeps_a_foreign_number(template_parts,
     template = " ".join(template_parts)
     out = service.fill_placeholders(template, message, example=example)
     assert _foreign(out, message, 4) == [], (template, message, out)
+
+
+# --------------------------------------------------------------------------- other customers' details
+# The Bitext answers repeat their example customer's name, city, country and account type
+# ("the bill from Mr. Smith", "we ship to Munich, Germany", "your Platinum account"). An
+# automatic answer must never carry them to another customer.
+ENT_TRAIN = [
+    ("show me the bill from Mr. Smith", "check_invoice",
+     "Here is the bill from Mr. Smith; open {{Invoices}} and search for Mr. Smith's name."),
+    ("I want to see the invoice from Anna Freeman", "check_invoice",
+     "To see the invoice from Anna Freeman, open {{Invoices}} and filter by Anna Freeman."),
+    ("check my invoice", "check_invoice", "You can see your invoices under {{Invoices}}; we accept Visa."),
+    ("where can I see my bills", "check_invoice", "Your bills are listed under {{Invoices}}; we accept Visa."),
+    ("do you ship to Munich", "delivery_options", "Yes, we ship to Munich, Germany. See {{Shipping}}; we accept Visa."),
+    ("can I order from Toronto", "delivery_options", "Of course, we deliver to Toronto and all of Canada; we accept Visa."),
+    ("what delivery options do you have", "delivery_options", "We ship worldwide, standard or express; we accept Visa."),
+    ("open a Gold account", "create_account", "To open a Gold account, go to {{Sign Up}} and choose Gold."),
+    ("create a platinum account", "create_account", "To create a Platinum account, choose platinum in {{Sign Up}}."),
+]
+ENT_TEXTS = [t for t, _, _ in ENT_TRAIN] * 3
+ENT_LABELS = [l for _, l, _ in ENT_TRAIN] * 3
+ENT_RESPONSES = [r for _, _, r in ENT_TRAIN] * 3
+#: every name, place and account type of the toy data (independent of the module)
+ENT_WORDS = ["Smith", "Anna", "Freeman", "Munich", "Germany", "Toronto", "Canada", "Gold", "Platinum"]
+
+
+@functools.lru_cache(maxsize=1)
+def _ent_classifier():
+    return service.TfidfIntentClassifier().fit(ENT_TEXTS, ENT_LABELS)
+
+
+def _ent_responder(**kw) -> service.Responder:
+    return service.Responder(_ent_classifier(), ENT_TEXTS, ENT_LABELS, ENT_RESPONSES, **{"threshold": 0.0, **kw})
+
+
+def _foreign_names(answer: str, message: str, names) -> list[str]:
+    """Names (any case) in ``answer`` that ``message`` does not contain (independent oracle)."""
+    said = set(re.findall(r"[a-z]+", message.lower()))
+    return [w for w in names if w.lower() not in said
+            and re.search(rf"(?<![A-Za-z]){w}(?![A-Za-z])", answer, re.IGNORECASE)]
+
+
+@pytest.mark.parametrize("message,intent", [
+    ("show me the bill from Mr. Jones", "check_invoice"),
+    ("I want to see the invoice from David Miller", "check_invoice"),
+    ("show me the bill from my landlord", "check_invoice"),
+    ("do you ship to Paris", "delivery_options"),
+    ("can I order from Valencia", "delivery_options"),
+    ("can i order from toronto", "delivery_options"),  # Toronto in lower case is the customer's own
+])
+def test_answer_never_carries_another_customers_name_or_city(message, intent):
+    """Trial: 'Mr. Smith' answered a message about Mr. Jones, 'Munich' one about Toronto."""
+    a = _ent_responder().answer(message)
+    assert not a.handover and a.intent == intent
+    assert _foreign_names(a.text, message, ENT_WORDS) == [], (message, a.text)
+    assert "Visa" in a.text, "the shop's own vocabulary stays"
+
+
+def test_own_name_or_city_is_allowed():
+    """The most similar answer may repeat what this customer wrote."""
+    r = _ent_responder()
+    a = r.answer("show me the bill from Mr. Smith please")
+    assert a.text == "Here is the bill from Mr. Smith; open Invoices and search for Mr. Smith's name."
+    # the Munich answer also names Germany, which this customer did not write: a general answer
+    a = r.answer("do you ship to munich?")
+    assert a.text == "We ship worldwide, standard or express; we accept Visa."
+    a = r.answer("do you ship to Munich in Germany?")
+    assert a.text == "Yes, we ship to Munich, Germany. See Shipping; we accept Visa."
+
+
+def test_entity_rule_hand_computed():
+    r = _ent_responder()
+    # shop vocabulary: 'Visa' is written unprompted in 5 distinct answers (x3 copies = 15)
+    assert "Visa" in r.shop_vocabulary_[0] and "Munich" not in r.shop_vocabulary_[0]
+    assert {"mr", "smith", "anna", "freeman", "munich", "toronto", "gold"} <= r.customer_words_
+    ent = dict(zip(ENT_TEXTS, r.entities_))
+    assert ent["show me the bill from Mr. Smith"] == {"mr": False, "smith": False}
+    assert ent["do you ship to Munich"] == {"munich": False, "germany": True}
+    assert ent["can I order from Toronto"] == {"toronto": False, "canada": True}
+    # 'platinum': answers capitalise it only after their customer wrote it, so any case counts
+    assert ent["create a platinum account"] == {"platinum": False}
+    assert "platinum" in r.customer_words_ and "visa" not in r.customer_words_
+    assert ent["check my invoice"] == {} and ent["what delivery options do you have"] == {}
+    assert service.customer_capitalised("I'd like the bill from Mr. Smith") == {"mr", "smith"}
+    assert service.customer_capitalised("Toronto shipping?") == set(), "the first word may just be capitalised"
+
+
+def test_intent_whose_every_answer_names_someone_else_gets_a_neutral_phrase():
+    """Every create_account answer names an account type: the most similar is used with it neutralised."""
+    r = _ent_responder()
+    a = r.answer("open a Premium account please")
+    assert not a.handover and a.intent == "create_account"
+    assert _foreign_names(a.text, "open a Premium account please", ENT_WORDS) == []
+    assert service.ENTITY_NEUTRAL in a.text
+    assert a.text in ("To open a [the one you mean] account, go to Sign Up and choose [the one you mean].",
+                      "To create a [the one you mean] account, choose [the one you mean] in Sign Up.")
+    assert r.answer("open a Gold account").text == "To open a Gold account, go to Sign Up and choose Gold."
+
+
+def test_fill_placeholders_neutralises_the_example_customers_name():
+    out = service.fill_placeholders("Here is the bill from Mr. Smith; see {{Invoices}}.", "bill from Ms. Jones",
+                                    example="show the bill from Mr. Smith")
+    assert out == "Here is the bill from [the one you mean]; see Invoices."
+    out = service.fill_placeholders("Here is the bill from Mr. Smith.", "bill from mr smith",
+                                    example="show the bill from Mr. Smith")
+    assert out == "Here is the bill from Mr. Smith."
+    assert service.neutralise_entities("ship to Munich, Germany", {"munich": False, "germany": True}) == \
+        "ship to [the one you mean], [the one you mean]"
+    assert service.neutralise_entities("Anna Freeman's bill", {"anna": False, "freeman": False}) == \
+        "[the one you mean]'s bill"
+    assert service.neutralise_entities("May I help? It may.", {"may": True}) == "[the one you mean] I help? It may."
+
+
+def test_shop_min_responses_is_validated():
+    with pytest.raises(ValueError, match="shop_min_responses must be >= 1, got 0"):
+        _ent_responder(shop_min_responses=0)
+    with pytest.raises(TypeError, match="shop_min_responses must be an integer"):
+        _ent_responder(shop_min_responses=2.5)
+
+
+def test_whole_bitext_file_has_no_other_customers_proper_noun(real_data):
+    """No answer built for a row carries a proper noun from another row's question that the
+    message lacks. Proper nouns (independent of the module): words customers capitalise in the
+    questions (not the first word, not 'I'), and the file's own entity annotations (person
+    names, cities, countries, account types)."""
+    from retail_lab.datasets import load_bitext_support
+
+    b = load_bitext_support(real_data, download=False)
+    texts = b["instruction"].to_numpy(str)
+    intents = b["intent"].astype(str).to_numpy()
+    responses = b["response"].to_numpy(str)
+    proper: set[str] = set()
+    for q in texts:
+        words = re.findall(r"[A-Za-z]+", q)
+        proper |= {w for w in words[1:] if w[0].isupper() and w != "I"}
+    ent = b.dropna(subset=["entity_value"])
+    for kind, value in zip(ent["entity_type"].astype(str), ent["entity_value"].astype(str)):
+        if kind in ("person_name", "delivery_city", "delivery_country", "account_type"):
+            proper |= {w for w in re.findall(r"[A-Za-z]+", value) if w[0].isupper()}
+    assert {"Smith", "Munich", "Toronto", "Canada", "Platinum", "Hawkings"} <= proper
+    r = service.Responder(_Oracle(texts, intents), texts, intents, responses)
+    pattern = re.compile(r"(?<![A-Za-z])(" + "|".join(sorted(proper)) + r")(?![A-Za-z])")
+    bad = []
+    for m, a in zip(texts, r.answer_many(texts)):
+        if a.handover:
+            continue
+        said = set(re.findall(r"[a-z]+", m.lower()))
+        found = {w for w in pattern.findall(a.text) if w.lower() not in said}
+        if found:
+            bad.append((m, sorted(found)))
+    assert bad == [], bad[:5]
+    # and for other customers' messages: every row's best answer for a message of the same
+    # intent from a random other row
+    rng = np.random.default_rng(1)
+    msgs = [texts[rng.choice(r._rows[i])] for i in intents]
+    for m, a in zip(msgs, r.answer_many(msgs)):
+        said = set(re.findall(r"[a-z]+", m.lower()))
+        assert not {w for w in pattern.findall(a.text) if w.lower() not in said}, (m, a.text[:300])
+
+
+_ENT_VOCAB = ["show", "me", "the", "bill", "from", "invoice", "Mr.", "Ms.", "Jones", "Smith", "Munich", "munich",
+              "ship", "to", "order", "Toronto", "Paris", "account", "open", "Gold", "Premium", "create", "do", "you"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(words=st.lists(st.sampled_from(_ENT_VOCAB), min_size=2, max_size=10))
+def test_property_no_other_customers_name_or_place(words):
+    message = " ".join(words)
+    a = _ent_responder().answer(message)
+    assert _foreign_names(a.text, message, ENT_WORDS) == [], (message, a.text)
+    assert _foreign(a.text, message, 3) == []
