@@ -15,6 +15,40 @@ __all__ = ["train_mlp", "scaling_study", "learning_curve", "corruption_study", "
            "logistic_fitter", "holdout_auc"]
 
 
+def _binary(y, name: str = "y") -> np.ndarray:
+    """Labels as a 1-D float array of 0/1 (these studies fit binary classifiers: a label 2
+    would silently become a third class or a target outside the sigmoid's range)."""
+    try:
+        v = np.asarray(y, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be 0/1 labels ({err}); convert them, e.g. (y == 'yes').astype(int)") from None
+    if v.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional (one label per row), got shape {v.shape}")
+    bad = ~np.isin(v, (0.0, 1.0))
+    if bad.any():
+        raise ValueError(f"{name} must hold only 0 and 1 (a binary outcome); found {np.unique(v[bad])[:5].tolist()}")
+    return v
+
+
+def _aligned(X, y, name_X: str = "X", name_y: str = "y"):
+    """Refuse an X (DataFrame) and y (Series) whose row labels differ: converting both to
+    arrays would pair each row with another row's label."""
+    if isinstance(X, pd.DataFrame) and isinstance(y, pd.Series) and not X.index.equals(y.index):
+        raise ValueError(f"{name_X} and {name_y} have different row labels (index), so their rows would be "
+                         f"paired by position with the wrong labels; align them first: "
+                         f"{name_y} = {name_y}.loc[{name_X}.index]")
+
+
+def _same_columns(X, X_test):
+    """X_test with X's column order when both are DataFrames (refused if the columns differ)."""
+    if isinstance(X, pd.DataFrame) and isinstance(X_test, pd.DataFrame) and not X.columns.equals(X_test.columns):
+        if set(X.columns) != set(X_test.columns) or X.columns.has_duplicates:
+            diff = sorted(map(str, set(X.columns) ^ set(X_test.columns)))[:5]
+            raise ValueError(f"X and X_test have different columns: {diff}")
+        return X_test[X.columns]
+    return X_test
+
+
 def train_mlp(X, y, hidden: Sequence[int] = (16, 8), optimizer: str = "adam",
               learning_rate: float = 0.003, epochs: int = 60, batch_size: int | None = 32,
               seed: int = 0, validation_data=None) -> MLP:
@@ -24,6 +58,7 @@ def train_mlp(X, y, hidden: Sequence[int] = (16, 8), optimizer: str = "adam",
     ----------
     X : array, shape (n_samples, n_features)
     y : array of 0/1, shape (n_samples,)
+        Other values are an error (the loss is binary cross-entropy).
     hidden : sequence of int
         Hidden layer widths.
     optimizer, learning_rate, epochs, batch_size, seed, validation_data
@@ -34,10 +69,14 @@ def train_mlp(X, y, hidden: Sequence[int] = (16, 8), optimizer: str = "adam",
     MLP
         The fitted network (``history_`` holds the loss curves).
     """
+    _aligned(X, y)
     X = np.asarray(X, dtype=float)
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (samples x features), got shape {X.shape}")
+    y = _binary(y)
     sizes = (X.shape[1], *hidden, 1)
     net = MLP(sizes, ["relu"] * len(hidden) + ["sigmoid"], loss="bce", seed=seed)
-    return net.fit(X, np.asarray(y, dtype=float), make_optimizer(optimizer, learning_rate=learning_rate),
+    return net.fit(X, y, make_optimizer(optimizer, learning_rate=learning_rate),
                    epochs=epochs, batch_size=batch_size, validation_data=validation_data)
 
 
@@ -79,7 +118,14 @@ def learning_curve(models: dict[str, Callable], X, y, X_test, y_test,
     DataFrame
         model, size, repeat, auc.
     """
+    _aligned(X, y)
     X, y = np.asarray(X, dtype=float), np.asarray(y)
+    _binary(y)  # checked, but passed on with the caller's dtype
+    if isinstance(repeats, (bool, np.bool_)) or not isinstance(repeats, (int, np.integer)) or repeats < 1:
+        raise ValueError(f"repeats must be a whole number >= 1, got {repeats!r}")
+    for n in sizes:
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 2:
+            raise ValueError(f"every training size must be a whole number >= 2 (both classes are needed), got {n!r}")
     rng = np.random.default_rng(seed)
     rows = []
     for n in sizes:
@@ -91,6 +137,8 @@ def learning_curve(models: dict[str, Callable], X, y, X_test, y_test,
             for name, fit in models.items():
                 predict = fit(X[idx], y[idx])
                 rows.append((name, n, r, roc_auc_score(y_test, predict(X_test))))
+    if not rows and models:
+        raise ValueError("no training subset held both classes; use larger sizes or more repeats")
     return pd.DataFrame(rows, columns=["model", "size", "repeat", "auc"])
 
 
@@ -105,13 +153,26 @@ def corruption_study(fit: Callable, X, y, X_test, y_test, label_noise=(0.0, 0.1,
     Parameters
     ----------
     fit : callable(X, y) -> predict(X_new) -> probabilities
+    y : array of 0/1
+        Binary labels (flipping is ``1 - y``).
+    label_noise, missing : sequences of float
+        Rates in [0, 1] and [0, 1) respectively.
 
     Returns
     -------
     DataFrame
         fault ("label noise" or "missing values"), rate, repeat, auc.
     """
-    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    _aligned(X, y)
+    X, y = np.asarray(X, dtype=float), _binary(y)
+    for rate in label_noise:
+        if isinstance(rate, (bool, np.bool_)) or not isinstance(rate, (int, float, np.integer, np.floating)) \
+                or not 0 <= rate <= 1:
+            raise ValueError(f"label_noise rates are shares of labels flipped, in [0, 1]; got {rate!r}")
+    for rate in missing:
+        if isinstance(rate, (bool, np.bool_)) or not isinstance(rate, (int, float, np.integer, np.floating)) \
+                or not 0 <= rate < 1:
+            raise ValueError(f"missing rates are shares of entries blanked, in [0, 1); got {rate!r}")
     rng = np.random.default_rng(seed)
     rows = []
     for rate in label_noise:
@@ -124,6 +185,10 @@ def corruption_study(fit: Callable, X, y, X_test, y_test, label_noise=(0.0, 0.1,
         for r in range(repeats):
             Xc = X.copy()
             Xc[rng.random(X.shape) < rate] = np.nan
+            empty = np.isnan(Xc).all(axis=0)
+            if empty.any():
+                raise ValueError(f"at missing rate {rate}, column(s) {np.flatnonzero(empty).tolist()} lost every "
+                                 "value, so there is no mean to impute; use a lower rate or more rows")
             means = np.nanmean(Xc, axis=0)
             Xc = np.where(np.isnan(Xc), means, Xc)
             rows.append(("missing values", rate, r, roc_auc_score(y_test, fit(Xc, y)(X_test))))
@@ -160,11 +225,22 @@ def holdout_auc(fit: Callable, X, y, X_test, y_test, standardize: bool = True) -
         E.g. :func:`logistic_fitter` or :func:`mlp_fitter`.
     standardize : bool
         Scale features with a StandardScaler fitted on the training rows only.
+
+    Raises
+    ------
+    ValueError
+        Labels other than 0/1; a DataFrame ``X`` and Series ``y`` with different row labels
+        (they would be paired by position); ``X_test`` with other columns than ``X``
+        (the same columns in another order are reordered to ``X``'s).
     """
     from sklearn.preprocessing import StandardScaler
 
+    _aligned(X, y)
+    _aligned(X_test, y_test, "X_test", "y_test")
+    X_test = _same_columns(X, X_test)
+    y, y_test = _binary(y), _binary(y_test, "y_test")
     X, X_test = np.asarray(X, dtype=float), np.asarray(X_test, dtype=float)
     if standardize:
         sc = StandardScaler().fit(X)
         X, X_test = sc.transform(X), sc.transform(X_test)
-    return float(roc_auc_score(y_test, fit(X, np.asarray(y, dtype=float))(X_test)))
+    return float(roc_auc_score(y_test, fit(X, y)(X_test)))

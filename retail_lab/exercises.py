@@ -3,12 +3,34 @@
 A reader calls ``check("ch01", "q2", answer)`` in a notebook. The checker computes the
 correct answer itself (from the package and the data), so the notebook never shows it, and
 answers with "correct" or with a hint about what is wrong.
+
+What a wrong answer learns (the hint design)
+---------------------------------------------
+A verdict must help a reader without letting them *search* for the answer. "Too high" /
+"too low" relative to the answer would let anyone bisect it (about 40 calls for a 9-digit
+number). So the only directional hint is the **order of magnitude**: the powers of ten
+(and zero) split the number line into fixed bands that do not depend on the answer, and a
+wrong number is told whether it lies in a higher band ("too high: the answer is below
+1e+03"), a lower band ("too low"), or the right band ("the order of magnitude is right").
+Bisection therefore finds the answer's power of ten and then gets no further signal: the
+remaining search is a scan of the whole decade, one tolerance width per call (hundreds of
+calls for the loosest float tolerance, millions for a whole number). A fraction given as a
+percentage is still recognised. Every message is short (a description of a long answer,
+never the answer itself) and the correct answer never appears in it.
+
+Accepted answers: Python and NumPy numbers (``np.int64``, ``np.float32``, a one-element
+array or Series), numeric text such as ``"0.25"``; for yes/no questions ``True``/``False``,
+``np.True_``, the numbers 1/0 and the words yes/no/true/false; for text questions a string,
+or the exception class (or instance) whose name is asked for. ``inf``, ``nan`` and numbers
+beyond the float range are "not a valid answer".
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import numbers
+import re
 
 import numpy as np
 from dataclasses import dataclass
@@ -523,33 +545,220 @@ def questions(chapter: str | None = None) -> list[Question]:
     return [q for q in QUESTIONS.values() if chapter is None or q.chapter == chapter]
 
 
-def _compare(q: Question, answer: Any, truth: Any) -> tuple[bool, str]:
-    if q.kind == "bool":
-        if not isinstance(answer, bool):
-            return False, f"answer True or False (got {type(answer).__name__}). {q.hint}"
-        return answer == truth, q.hint
-    if q.kind == "text":
-        return str(answer).strip().lower() == str(truth).strip().lower(), q.hint
+_MAX_NUMBER_TEXT = 100  # longest text parsed as a number
+_MAX_ANSWER_TEXT = 1_000  # longest text compared with a text answer
+_FLOAT_LIMIT = 10 ** 308  # whole numbers beyond this are not valid answers (no float holds them)
+
+
+def _describe(answer: Any) -> str:
+    """A short description of an answer for messages: never more than about 80 characters,
+    and cheap even for a million-element list or a 10 MB string."""
+    if isinstance(answer, (str, bytes)):
+        kind = "text" if isinstance(answer, str) else "bytes"
+        return repr(answer) if len(answer) <= 40 else f"a {kind} of {len(answer):,} characters"
+    if isinstance(answer, type):
+        return f"the class {answer.__name__[:40]}"
+    size = getattr(answer, "size", None)
+    shape = getattr(answer, "shape", None)
+    if shape is not None and isinstance(size, (int, np.integer)) and shape != ():
+        return f"a {type(answer).__name__[:30]} of shape {tuple(shape)}"
+    if not isinstance(answer, (numbers.Number, np.generic)):
+        try:
+            n = len(answer)
+        except Exception:  # noqa: BLE001 - any object without a usable len()
+            n = None
+        if n is not None:
+            return f"a {type(answer).__name__[:30]} of {n:,} item{'' if n == 1 else 's'}"
     try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return False, f"answer a number (got {answer!r}). {q.hint}"
-    if math.isnan(value):
-        return False, f"the answer is NaN. {q.hint}"
+        text = repr(answer)
+    except Exception:  # noqa: BLE001 - a broken __repr__ must not break the checker
+        text = f"a {type(answer).__name__[:30]}"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _scalar(answer: Any) -> Any:
+    """Unwrap 0-d and one-element arrays or Series (a reader's ``s.loc[...]``) to a scalar."""
+    shape = getattr(answer, "shape", None)
+    if shape is not None and not isinstance(answer, (str, bytes)) and getattr(answer, "size", None) == 1:
+        try:
+            return np.asarray(answer).reshape(-1)[0]
+        except Exception:  # noqa: BLE001 - not array-like after all: leave it as it is
+            return answer
+    return answer
+
+
+def _as_number(answer: Any) -> tuple[int | float | None, str]:
+    """The answer as an exact int or a finite float, or (None, why it is not valid)."""
+    a = _scalar(answer)
+    if isinstance(a, np.generic) and not isinstance(a, (np.bool_, np.number)):
+        a = a.item()  # np.str_ and friends
+    if isinstance(a, (bool, np.bool_)):
+        return None, f"answer a number, not {bool(a)}"
+    if isinstance(a, str):
+        text = a.strip()
+        if len(text) > _MAX_NUMBER_TEXT:
+            return None, f"answer a number (got {_describe(a)})"
+        try:
+            a = int(text)
+        except ValueError:
+            try:
+                a = float(text)
+            except ValueError:
+                return None, f"answer a number (got {_describe(a)}); write digits without separators"
+    if isinstance(a, (numbers.Integral, np.integer)):
+        v = int(a)
+        if abs(v) >= _FLOAT_LIMIT:
+            return None, "not a valid answer: the number is far too large (beyond 1e308)"
+        return v, ""
+    if isinstance(a, numbers.Complex) and not isinstance(a, numbers.Real):
+        return None, f"answer a real number (got {_describe(a)})"
+    if isinstance(a, (numbers.Number, np.floating)):  # float, np.float32, Fraction, Decimal
+        try:
+            v = float(a)
+        except (OverflowError, ValueError, TypeError):
+            return None, "not a valid answer: the number is far too large (beyond 1e308)"
+        if math.isnan(v):
+            return None, "not a valid answer: the answer is NaN (not a number)"
+        if math.isinf(v):
+            return None, f"not a valid answer: {v} is infinite; give a finite number"
+        return v, ""
+    return None, f"answer a single number (got {_describe(answer)})"
+
+
+_YES = {"true", "yes", "y"}
+_NO = {"false", "no", "n"}
+
+
+def _as_bool(answer: Any) -> tuple[bool | None, str]:
+    """The answer to a yes/no question: bools, NumPy bools, the numbers 1/0 and yes/no words."""
+    a = _scalar(answer)
+    if isinstance(a, (bool, np.bool_)):
+        return bool(a), ""
+    if isinstance(a, (str, np.str_)):
+        word = str(a).strip().lower() if len(a) <= 10 else ""
+        if word in _YES or word in _NO:
+            return word in _YES, ""
+    elif isinstance(a, (numbers.Real, np.integer, np.floating)):
+        try:
+            if a == 1 or a == 0:
+                return bool(a == 1), ""
+        except Exception:  # noqa: BLE001 - an exotic number that cannot be compared
+            pass
+    return None, f"answer True or False (got {_describe(answer)})"
+
+
+def _as_text(answer: Any) -> tuple[str | None, str]:
+    a = _scalar(answer)
+    if isinstance(a, type):
+        return a.__name__, ""
+    if isinstance(a, BaseException):
+        return type(a).__name__, ""
+    if isinstance(a, (str, np.str_)):
+        if len(a) > _MAX_ANSWER_TEXT:
+            return None, f"answer a short text (got {_describe(a)})"
+        return str(a), ""
+    return None, f"answer a text, e.g. a name in quotes (got {_describe(answer)})"
+
+
+def _p10(e: int) -> float:
+    """10**e as a float (inf beyond the float range, 0 below it)."""
+    try:
+        return 10.0 ** e
+    except OverflowError:
+        return math.inf
+
+
+def _decade(x: float) -> int:
+    """floor(log10(|x|)) for x != 0, exact at powers of ten (the fixed hint bands)."""
+    x = abs(x)
+    e = math.floor(math.log10(x))
+    if _p10(e) > x:
+        e -= 1
+    elif _p10(e + 1) <= x:
+        e += 1
+    return e
+
+
+def _magnitude_hint(value: float, truth: float) -> str:
+    """Where a wrong answer lies relative to the answer's order of magnitude only (the bands
+    are the powers of ten and zero, fixed in advance, so bisection cannot find the answer)."""
+    truth = float(truth)
+    if truth == 0 or value == 0:
+        return "not correct"
+    if (value > 0) != (truth > 0):
+        return "the sign is wrong"
+    ev, et = _decade(value), _decade(truth)
+    if ev == et:
+        return (f"not correct, though the order of magnitude is right "
+                f"(between {_p10(ev):g} and {_p10(ev + 1):g} in size)")
+    if truth > 0:
+        return (f"too high: the answer is below {_p10(ev):g}" if ev > et
+                else f"too low: the answer is at least {_p10(ev + 1):g}")
+    return (f"too far from zero: the answer is smaller than {_p10(ev):g} in size" if ev > et
+            else f"too close to zero: the answer is at least {_p10(ev + 1):g} in size")
+
+
+def _parse(q: Question, answer: Any) -> tuple[Any, str]:
+    """The answer converted for the question's kind, or (None, why it is not valid).
+    Needs no correct answer, so a malformed answer never triggers a data load."""
+    if q.kind == "bool":
+        return _as_bool(answer)
+    if q.kind == "text":
+        return _as_text(answer)
+    value, why = _as_number(answer)
+    if value is None:
+        return None, why
     if q.kind == "int":
-        if value != int(value):
-            return False, f"the answer is a whole number. {q.hint}"
-        if int(value) == int(truth):
+        if isinstance(value, float):
+            if value != int(value):
+                return None, "the answer is a whole number"
+            value = int(value)
+    return value, ""
+
+
+def _compare(q: Question, answer: Any, truth: Any) -> tuple[bool, str]:
+    value, why = _parse(q, answer)
+    if value is None:
+        return False, f"{why}. {q.hint}"
+    if q.kind == "bool":
+        return value == bool(truth), q.hint
+    if q.kind == "text":
+        return value.strip().lower() == str(truth).strip().lower(), q.hint
+    if q.kind == "int":
+        if value == int(truth):
             return True, ""
-        direction = "too high" if value > truth else "too low"
-        return False, f"{direction}. {q.hint}"
-    ok = math.isclose(value, float(truth), rel_tol=q.rel_tol, abs_tol=1e-12)
-    if ok:
+        return False, f"{_magnitude_hint(value, truth)}. {q.hint}"
+    value = float(value)
+    if math.isclose(value, float(truth), rel_tol=q.rel_tol, abs_tol=1e-12):
         return True, ""
     if 0 < truth < 1 and 1 < value <= 100 and math.isclose(value / 100, float(truth), rel_tol=q.rel_tol):
         return False, "that looks like a percentage; give a fraction between 0 and 1."
-    direction = "too high" if value > truth else "too low"
-    return False, f"{direction} (relative tolerance {q.rel_tol:g}). {q.hint}"
+    return False, f"{_magnitude_hint(value, truth)} (relative tolerance {q.rel_tol:g}). {q.hint}"
+
+
+_CHAPTER_RE = re.compile(r"(?:ch(?:apter)?)?\s*0*(\d{1,3})")
+_QID_RE = re.compile(r"q?\s*0*(\d{1,3})")
+
+
+def _short(x: Any) -> str:
+    return _describe(x) if not isinstance(x, str) or len(x) > 40 else x
+
+
+def _normalise_key(chapter: Any, qid: Any) -> tuple[Any, Any]:
+    """``1``, ``"1"``, ``"ch1"``, ``"CH01"`` -> ``"ch01"``; ``1``, ``"Q1"`` -> ``"q1"``
+    (unambiguous spellings only; anything else is returned unchanged)."""
+    def norm(x, regex, fmt):
+        if isinstance(x, (bool, np.bool_)):
+            return x
+        if isinstance(x, (int, np.integer)):
+            return fmt.format(int(x))
+        if isinstance(x, str) and len(x) <= 20:
+            m = regex.fullmatch(x.strip().lower())
+            if m:
+                return fmt.format(int(m.group(1)))
+        return x
+
+    return norm(chapter, _CHAPTER_RE, "ch{:02d}"), norm(qid, _QID_RE, "q{}")
 
 
 def check(chapter: str, qid: str, answer: Any) -> CheckResult:
@@ -573,19 +782,38 @@ def check(chapter: str, qid: str, answer: Any) -> CheckResult:
     Raises
     ------
     KeyError
-        Unknown chapter or question (the message lists the chapter's questions).
+        Unknown chapter or question (the message lists the chapter's questions, or the
+        chapters). ``"ch1"``, ``1`` and ``"Q1"`` are read as ``"ch01"`` and ``"q1"``.
+
+    Notes
+    -----
+    A wrong number is told only whether it is in the answer's power of ten, or above or
+    below it (see the module's notes): enough to catch a unit or scale slip, not enough to
+    bisect the answer.
 
     Examples
     --------
     >>> check("ch01", "q2", None)
     [ch01 q2] No answer: replace None with your answer, then run the cell again.
     """
-    key = (chapter, qid)
-    if key not in QUESTIONS:
-        known = ", ".join(q.qid for q in questions(chapter)) or "none"
-        raise KeyError(f"no exercise {chapter} {qid}; {chapter} has: {known}")
+    key = _normalise_key(chapter, qid)
+    try:
+        known_key = key in QUESTIONS
+    except TypeError:  # an unhashable id (a list, a dict)
+        known_key = False
+    if not known_key:
+        chapters = sorted({c for c, _ in QUESTIONS})
+        if isinstance(key[0], str) and key[0] in chapters:
+            known = ", ".join(q.qid for q in questions(key[0]))
+            raise KeyError(f"no exercise {key[0]} {_short(qid)}; {key[0]} has: {known}")
+        raise KeyError(f"no exercise {_short(chapter)} {_short(qid)}; the chapters are "
+                       f"{', '.join(chapters)} (questions('ch01') lists a chapter's questions)")
+    chapter, qid = key
     q = QUESTIONS[key]
     if answer is None:
         return CheckResult(chapter, qid, None, "replace None with your answer, then run the cell again.")
+    value, why = _parse(q, answer)
+    if value is None:  # malformed: say why without computing (or loading) the answer
+        return CheckResult(chapter, qid, False, f"{why}. {q.hint}")
     ok, msg = _compare(q, answer, q.expected())
     return CheckResult(chapter, qid, ok, "well done." if ok else msg)

@@ -22,6 +22,7 @@ _NEEDED = ("InvoiceNo", "StockCode", "Quantity", "InvoiceDate", "UnitPrice", "Cu
 
 
 def _check(tx: pd.DataFrame) -> None:
+    """Schema and value checks shared by every function here (no silent NaN, NaT or text)."""
     if not isinstance(tx, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame, got {type(tx).__name__}")
     missing = [c for c in _NEEDED if c not in tx.columns]
@@ -32,11 +33,56 @@ def _check(tx: pd.DataFrame) -> None:
             "InvoiceDate must be datetime64; parse it first, e.g. "
             "pd.to_datetime(tx['InvoiceDate'])"
         )
+    n_nat = int(tx["InvoiceDate"].isna().sum())
+    if n_nat:
+        raise ValueError(f"InvoiceDate is missing (NaT) on {n_nat} row(s); drop or repair those rows first "
+                         "(quality.clean does), since their purchases cannot be placed before or after a cutoff")
+    for col in ("Quantity", "UnitPrice"):
+        v = _numeric(tx[col], col).to_numpy(dtype=float)
+        bad = ~np.isfinite(v)
+        if bad.any():
+            raise ValueError(f"{col} is NaN or infinite on {int(bad.sum())} row(s) (first at position "
+                             f"{int(np.flatnonzero(bad)[0])}); drop or repair them first (quality.clean does)")
+
+
+def _numeric(s: pd.Series, name: str) -> pd.Series:
+    """``s`` as numbers: numeric dtypes as they are, numeric text converted; True/False and
+    other text are a TypeError naming the column."""
+    if pd.api.types.is_bool_dtype(s):
+        raise TypeError(f"{name} holds True/False values, not numbers; convert it, e.g. tx['{name}'].astype(int)")
+    if pd.api.types.is_numeric_dtype(s):
+        return s
+    try:
+        return pd.to_numeric(s)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be numeric (dtype {s.dtype} has a value that is not a number: {err}); "
+                        f"convert it, e.g. pd.to_numeric(tx['{name}'])") from None
+
+
+def _cutoff(cutoff, tx: pd.DataFrame, name: str = "cutoff") -> pd.Timestamp:
+    """A cutoff as a Timestamp comparable with tx['InvoiceDate']; NaT/None are an error."""
+    try:
+        c = pd.Timestamp(cutoff)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} {cutoff!r} is not a date ({err}); give e.g. '2011-05-01'") from None
+    if c is pd.NaT or pd.isna(c):
+        raise ValueError(f"{name} is missing ({cutoff!r}); give a date such as '2011-05-01'")
+    data_tz = getattr(tx["InvoiceDate"].dt, "tz", None)
+    if (c.tz is None) != (data_tz is None):
+        raise TypeError(f"{name} {c} and InvoiceDate (time zone {data_tz}) must both have a time zone or "
+                        "both have none; e.g. pd.Timestamp(cutoff).tz_localize(None)")
+    return c
 
 
 def line_revenue(tx: pd.DataFrame) -> pd.Series:
-    """Quantity * UnitPrice per line (GBP), shape (n_lines,)."""
-    return tx["Quantity"].astype(float) * tx["UnitPrice"].astype(float)
+    """Quantity * UnitPrice per line (GBP), shape (n_lines,).
+
+    Raises
+    ------
+    TypeError
+        Quantity or UnitPrice is not numeric (numeric text is converted).
+    """
+    return _numeric(tx["Quantity"], "Quantity").astype(float) * _numeric(tx["UnitPrice"], "UnitPrice").astype(float)
 
 
 def customer_features(tx: pd.DataFrame, cutoff: str | pd.Timestamp) -> pd.DataFrame:
@@ -61,7 +107,8 @@ def customer_features(tx: pd.DataFrame, cutoff: str | pd.Timestamp) -> pd.DataFr
     Raises
     ------
     TypeError, ValueError
-        Wrong input type, missing columns or unparsed dates.
+        Wrong input type, missing columns, unparsed dates, a missing (NaT) date or cutoff,
+        a NaN or infinite Quantity or UnitPrice.
 
     Examples
     --------
@@ -73,7 +120,7 @@ def customer_features(tx: pd.DataFrame, cutoff: str | pd.Timestamp) -> pd.DataFr
     [10.0, 2.0, 7.0]
     """
     _check(tx)
-    cutoff = pd.Timestamp(cutoff)
+    cutoff = _cutoff(cutoff, tx)
     past = tx[(tx["InvoiceDate"] < cutoff) & tx["CustomerID"].notna()]
     cols = list(FEATURE_COLUMNS)
     if past.empty:
@@ -100,6 +147,14 @@ def customer_features(tx: pd.DataFrame, cutoff: str | pd.Timestamp) -> pd.DataFr
     return out[cols].astype(float)
 
 
+def _check_horizon(horizon_days) -> None:
+    if isinstance(horizon_days, (bool, np.bool_)) or not isinstance(horizon_days,
+                                                                    (int, float, np.integer, np.floating)):
+        raise TypeError(f"horizon_days must be a number of days, got {horizon_days!r}")
+    if not np.isfinite(horizon_days) or horizon_days <= 0:
+        raise ValueError(f"horizon_days must be a positive, finite number of days, got {horizon_days}")
+
+
 def repurchase_labels(
     tx: pd.DataFrame, customers: pd.Index, cutoff: str | pd.Timestamp, horizon_days: int = 90
 ) -> pd.Series:
@@ -119,12 +174,27 @@ def repurchase_labels(
     Returns
     -------
     Series of int8, shape (len(customers),), index CustomerID
+
+    Raises
+    ------
+    ValueError
+        A customer id that never occurs in ``tx`` (often an id of the wrong type, e.g. int
+        12347 for the text id "12347"), or a horizon that is not a positive number of days.
     """
     _check(tx)
-    if horizon_days <= 0:
-        raise ValueError(f"horizon_days must be positive, got {horizon_days}")
-    start = pd.Timestamp(cutoff)
+    _check_horizon(horizon_days)
+    start = _cutoff(cutoff, tx)
     end = start + pd.Timedelta(days=horizon_days)
+    customers = customers if isinstance(customers, pd.Index) else pd.Index(customers)
+    known = set(tx["CustomerID"].dropna().unique())
+    unknown = [c for c in customers.unique() if c not in known]
+    if unknown:
+        as_text = {str(c) for c in known}
+        hint = (" (the ids differ only in type: the transactions hold "
+                f"{type(next(iter(known))).__name__}, you passed {type(unknown[0]).__name__}; convert them)"
+                if str(unknown[0]) in as_text else "")
+        raise ValueError(f"{len(unknown)} customer(s) have no transaction at all, e.g. {unknown[:3]}{hint}; "
+                         "label the customers of customer_features(tx, cutoff).index")
     window = tx[(tx["InvoiceDate"] >= start) & (tx["InvoiceDate"] < end)]
     buyers = set(window["CustomerID"].dropna().unique())
     y = pd.Series(np.fromiter((c in buyers for c in customers), dtype=bool, count=len(customers)),
@@ -153,15 +223,22 @@ def repurchase_dataset(tx: pd.DataFrame, cutoff: str | pd.Timestamp, horizon_day
     Raises
     ------
     ValueError
-        If the label window runs past the end of the data (labels would be wrong).
+        If the label window runs past the end of the data (labels would be wrong), the
+        table is empty or no customer bought before the cutoff.
     """
-    end = pd.Timestamp(cutoff) + pd.Timedelta(days=horizon_days)
+    _check(tx)
+    _check_horizon(horizon_days)
+    if tx.empty:
+        raise ValueError("the transaction table is empty; pass the clean purchase lines")
+    end = _cutoff(cutoff, tx) + pd.Timedelta(days=horizon_days)
     if tx["InvoiceDate"].max() < end - pd.Timedelta(days=1):
         raise ValueError(
             f"the label window ends {end:%Y-%m-%d}, after the data end "
             f"({tx['InvoiceDate'].max():%Y-%m-%d}); choose an earlier cutoff or shorter horizon"
         )
     X = customer_features(tx, cutoff)
+    if X.empty:
+        raise ValueError(f"no customer has a purchase before the cutoff {cutoff}; choose a later cutoff")
     y = repurchase_labels(tx, X.index, cutoff, horizon_days)
     if log:
         X = np.log1p(X.clip(lower=0))

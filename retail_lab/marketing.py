@@ -19,6 +19,27 @@ __all__ = ["rfm_table", "RFM_SEGMENTS", "choose_k", "difference_in_means", "two_
            "hillstrom_design"]
 
 
+def _check_level(level, name: str = "level", example: float = 0.95) -> float:
+    """A confidence level, significance level or power strictly between 0 and 1."""
+    if isinstance(level, (bool, np.bool_)) or not isinstance(level, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number in (0, 1), got {level!r}")
+    if not 0 < level < 1:
+        raise ValueError(f"{name} must be in (0, 1), e.g. {example}, got {level}")
+    return float(level)
+
+
+def _vector(a, name: str) -> np.ndarray:
+    """A 1-D float array; text, several columns or NaN/inf are a clear error."""
+    try:
+        v = np.asarray(a, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be numbers ({err}); convert it, e.g. pd.to_numeric(...)") from None
+    if v.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional (one value per unit), got shape {v.shape}; "
+                         "pass a single column")
+    return v
+
+
 # --------------------------------------------------------------------------- RFM
 
 #: Named segments from R and F scores (1-5, 5 = most recent / most frequent), first match wins.
@@ -126,18 +147,23 @@ def difference_in_means(y_treated, y_control, level: float = 0.95) -> Effect:
     Parameters
     ----------
     y_treated, y_control : array-like, shape (n_t,), (n_c,)
-        Outcomes (0/1 for rates, amounts for spend). NaN is an error, not skipped.
+        Outcomes (0/1 for rates, amounts for spend). NaN or inf is an error, not skipped.
+    level : float in (0, 1)
+        Confidence level of the interval.
 
     Returns
     -------
     Effect
     """
-    a = np.asarray(y_treated, dtype=float)
-    b = np.asarray(y_control, dtype=float)
+    a = _vector(y_treated, "y_treated")
+    b = _vector(y_control, "y_control")
+    level = _check_level(level)
     if len(a) < 2 or len(b) < 2:
         raise ValueError(f"need at least 2 units per arm, got {len(a)} treated and {len(b)} control")
     if np.isnan(a).any() or np.isnan(b).any():
         raise ValueError("outcomes contain NaN; decide how to treat missing outcomes first")
+    if np.isinf(a).any() or np.isinf(b).any():
+        raise ValueError("outcomes contain infinite values; repair or drop those units first")
     d = a.mean() - b.mean()
     se = float(np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b)))
     z = stats.norm.ppf(0.5 + level / 2)
@@ -146,10 +172,25 @@ def difference_in_means(y_treated, y_control, level: float = 0.95) -> Effect:
 
 
 def two_proportion_ztest(x_treated: int, n_treated: int, x_control: int, n_control: int) -> tuple[float, float]:
-    """Pooled two-proportion z-test. Returns (z, two-sided p-value)."""
+    """Pooled two-proportion z-test. Returns (z, two-sided p-value).
+
+    Raises
+    ------
+    ValueError
+        A count that is NaN, negative, or larger than its number of units.
+    """
+    for name, v in (("x_treated", x_treated), ("n_treated", n_treated), ("x_control", x_control),
+                    ("n_control", n_control)):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise TypeError(f"{name} must be a number, got {v!r}")
+        if not np.isfinite(v):
+            raise ValueError(f"{name} must be finite, got {v}")
     for name, v in (("n_treated", n_treated), ("n_control", n_control)):
         if v <= 0:
             raise ValueError(f"{name} must be > 0, got {v}")
+    for x, n, arm in ((x_treated, n_treated, "treated"), (x_control, n_control, "control")):
+        if not 0 <= x <= n:
+            raise ValueError(f"x_{arm} must be between 0 and n_{arm} = {n} (successes among units), got {x}")
     p1, p2 = x_treated / n_treated, x_control / n_control
     p = (x_treated + x_control) / (n_treated + n_control)
     se = np.sqrt(p * (1 - p) * (1 / n_treated + 1 / n_control))
@@ -166,6 +207,7 @@ def sample_size_two_proportions(p_control: float, relative_lift: float, alpha: f
     Normal approximation, two-sided test at level ``alpha``:
     ``n = (z_{1-a/2} sqrt(2 p_bar q_bar) + z_{power} sqrt(p1 q1 + p2 q2))^2 / (p2 - p1)^2``.
     """
+    alpha, power = _check_level(alpha, "alpha", 0.05), _check_level(power, "power", 0.8)
     if not 0 < p_control < 1:
         raise ValueError(f"p_control must be in (0, 1), got {p_control}")
     p2 = p_control * (1 + relative_lift)
@@ -181,15 +223,19 @@ def sample_size_two_proportions(p_control: float, relative_lift: float, alpha: f
 
 
 def _check_uplift_inputs(y, t, score):
-    y, t, score = (np.asarray(a, dtype=float) for a in (y, t, score))
+    y, t, score = _vector(y, "y"), _vector(t, "t"), _vector(score, "score")
     if not (len(y) == len(t) == len(score)):
         raise ValueError(f"y, t and score must have the same length, got {len(y)}, {len(t)}, {len(score)}")
     if not np.isin(t, (0, 1)).all():
-        raise ValueError("t must be 0 (control) or 1 (treated)")
+        bad = np.unique(t[~np.isin(t, (0, 1))])[:5]
+        raise ValueError(f"t must be 0 (control) or 1 (treated); found {bad.tolist()}. Map the arms first, "
+                         "e.g. t = (segment == 'Mens E-Mail').astype(int)")
     if t.sum() == 0 or t.sum() == len(t):
         raise ValueError("need both treated and control units")
     if np.isnan(y).any() or np.isnan(score).any():
         raise ValueError("y or score contains NaN")
+    if np.isinf(y).any():
+        raise ValueError("y contains infinite values; repair or drop those units first")
     return y, t, score
 
 
@@ -271,12 +317,17 @@ def uplift_at(y, t, score, fraction: float) -> float:
 def bootstrap_qini(y, t, score, n_boot: int = 200, seed: int = 0, level: float = 0.95) -> tuple[float, float, float]:
     """Qini coefficient and a percentile bootstrap interval (resampling units)."""
     y, t, score = _check_uplift_inputs(y, t, score)
+    level = _check_level(level)
+    if isinstance(n_boot, (bool, np.bool_)) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
+        raise ValueError(f"n_boot must be a positive whole number of resamples, e.g. 200, got {n_boot!r}")
     rng = np.random.default_rng(seed)
     vals = []
     for _ in range(n_boot):
         i = rng.integers(0, len(y), len(y))
         if 0 < t[i].sum() < len(i):
             vals.append(qini_coefficient(y[i], t[i], score[i]))
+    if not vals:
+        raise ValueError(f"none of the {n_boot} resamples held both arms; use more units or more resamples")
     a = (1 - level) / 2
     return qini_coefficient(y, t, score), float(np.quantile(vals, a)), float(np.quantile(vals, 1 - a))
 
@@ -285,12 +336,19 @@ def bootstrap_qini(y, t, score, n_boot: int = 200, seed: int = 0, level: float =
 
 
 def _check_arms(X, t, y):
-    X, t, y = np.asarray(X), np.asarray(t), np.asarray(y)
+    """Features, 0/1 treatment and 0/1 outcome of equal length (the uplift models are binary)."""
+    X, t, y = np.asarray(X), _vector(t, "t"), _vector(y, "y")
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (units x features), got shape {X.shape}; e.g. X.reshape(-1, 1)")
     if not (len(X) == len(t) == len(y)):
         raise ValueError(f"X, t and y must have the same length, got {len(X)}, {len(t)}, {len(y)}")
     if not (np.isin(t, (0, 1)).all() and 0 < t.sum() < len(t)):
         raise ValueError("t must be 0 (control) or 1 (treated), with both arms present")
-    return X, t, y
+    if not np.isin(y, (0, 1)).all():
+        bad = np.unique(y[~np.isin(y, (0, 1))])[:5]
+        raise ValueError(f"y must be a 0/1 response (these uplift models predict a probability); found "
+                         f"{bad.tolist()}. Use e.g. y = (spend > 0).astype(int)")
+    return X, t.astype(int), y.astype(int)
 
 
 class TLearner:
@@ -366,10 +424,13 @@ class KerasUplift:
     def fit(self, X, t, y) -> "KerasUplift":
         from .repro import import_tensorflow
 
+        X, t, y = _check_arms(X, t, y)  # before importing TensorFlow: bad input fails fast
+        X = np.asarray(X, dtype=np.float32)
+        if not np.isfinite(X).all():
+            raise ValueError("X contains NaN or infinite values; impute or drop them first")
         import_tensorflow()
         import keras
 
-        X = np.asarray(X, dtype=np.float32)
         t = np.asarray(t, dtype=np.float32)
         y = np.asarray(y, dtype=np.float32)
         keras.utils.set_random_seed(self.seed)
@@ -434,9 +495,17 @@ def hillstrom_design(df: pd.DataFrame, treatment: str = "Mens E-Mail") -> tuple[
     if treatment not in set(df["segment"].astype(str)):
         raise ValueError(f"unknown treatment {treatment!r}; arms are {sorted(set(df['segment'].astype(str)))}")
     d = df[df["segment"].astype(str).isin([treatment, "No E-Mail"])].reset_index(drop=True)
+    if len(d) < 2:
+        raise ValueError(f"need at least 2 customers in {treatment!r} and 'No E-Mail' together to "
+                         f"standardise the features, got {len(d)}")
     num = pd.DataFrame({"recency": d["recency"].astype(float), "log_history": np.log1p(d["history"].astype(float))})
     num = (num - num.mean()) / num.std()
     cat = pd.get_dummies(d[["zip_code", "channel"]].astype(str), dtype=float)
     X = pd.concat([num, d[["mens", "womens", "newbie"]].astype(float), cat], axis=1).to_numpy(dtype=float)
     t = (d["segment"].astype(str) == treatment).to_numpy(dtype=int)
+    if not np.isfinite(X).all():
+        cols = list(pd.concat([num, d[["mens", "womens", "newbie"]].astype(float), cat], axis=1)
+                    .columns[~np.isfinite(X).all(axis=0)])
+        raise ValueError(f"the features {cols} have NaN or infinite values (missing inputs, or a constant "
+                         "column that cannot be standardised); repair the rows first")
     return X, t, d

@@ -23,6 +23,75 @@ __all__ = ["RetailWorld", "BrowsePolicy", "PopularityPolicy", "RecommenderPolicy
            "ab_test", "summarize_ab", "peeking_study", "email_experiment", "world_matrix", "recommendation_lift", "log_profile"]
 
 
+def _check_seed(seed, name: str = "seed") -> int:
+    """A seed must be a non-negative whole number (a float, text, bool or None is refused:
+    each would silently give a different or unreproducible stream)."""
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"{name} must be a non-negative int such as 0, got {seed!r} ({type(seed).__name__})")
+    if seed < 0:
+        raise ValueError(f"{name} must be >= 0, got {seed}")
+    return int(seed)
+
+
+def _check_int(v, name: str, low: int = 1, high: int | None = None) -> int:
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"{name} must be a whole number (int), got {v!r}")
+    if v < low or (high is not None and v > high):
+        rng = f">= {low}" if high is None else f"between {low} and {high}"
+        raise ValueError(f"{name} must be {rng}, got {v}")
+    return int(v)
+
+
+def _check_real(v, name: str, low: float | None = None, *, low_open: bool = False) -> float:
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {v!r}")
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {v}")
+    if low is not None and (v < low or (low_open and v == low)):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low:g}, got {v}")
+    return float(v)
+
+
+def _positions(x, n: int, name: str, hint: str) -> np.ndarray:
+    """Integer row positions in [0, n); text ids, fractions, negatives (which NumPy would
+    silently count from the end) and out-of-range values are a clear error."""
+    a = np.asarray(x)
+    if a.dtype.kind == "b":
+        raise TypeError(f"{name} must be integer positions, got True/False values")
+    if a.dtype.kind not in "iuf":
+        first = a.flat[0] if a.size else None
+        first = first.item() if isinstance(first, np.generic) else first
+        raise TypeError(f"{name} must be integer positions 0..{n - 1}, got values such as {first!r}; {hint}")
+    if a.dtype.kind == "f":
+        if not np.isfinite(a).all() or (a != np.round(a)).any():
+            bad = a[~np.isfinite(a) | (a != np.round(a))].flat[0]
+            raise ValueError(f"{name} must be whole-number positions, got {bad}")
+    a = a.astype(int, copy=False)
+    if a.size and (a.min() < 0 or a.max() >= n):
+        bad = a.min() if a.min() < 0 else a.max()
+        raise ValueError(f"{name} must be positions 0..{n - 1}, got {bad}; {hint}")
+    return a
+
+
+_CUSTOMER_HINT = "map CustomerIDs to positions with world.customer_ids.get_indexer(ids)"
+_ITEM_HINT = "map StockCodes to positions with world.stock_codes.get_indexer(codes)"
+
+
+def _check_world_ids(world: "RetailWorld", log: pd.DataFrame, what: str) -> None:
+    """Every CustomerID and StockCode of ``log`` must be the world's (same values, same type)."""
+    for col, known in (("CustomerID", world.customer_ids), ("StockCode", world.stock_codes)):
+        if col not in log.columns:
+            raise ValueError(f"{what} misses column {col!r}")
+        ids = pd.Index(log[col].dropna().unique())
+        unknown = ids[known.get_indexer(ids) < 0]
+        if len(unknown):
+            as_text = set(known.astype(str))
+            hint = (f" (they differ only in type: the world's are {type(known[0]).__name__}, these are "
+                    f"{type(unknown[0]).__name__}; convert with .astype(str))" if str(unknown[0]) in as_text else "")
+            raise ValueError(f"{what} holds {len(unknown)} {col}(s) that are not this world's, e.g. "
+                             f"{list(unknown[:3])}{hint}; simulate the log with this world")
+
+
 @dataclass
 class RetailWorld:
     """Parameters of the simulated shop (defaults calibrated to resemble Online Retail).
@@ -68,10 +137,15 @@ class RetailWorld:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        _check_real(self.basket_continue, "basket_continue")
         if not 0 <= self.basket_continue < 1:
             raise ValueError(f"basket_continue must be in [0, 1), got {self.basket_continue}")
-        if self.visit_rate <= 0 or self.taste_strength < 0:
-            raise ValueError("visit_rate must be > 0 and taste_strength >= 0")
+        _check_real(self.visit_rate, "visit_rate", 0, low_open=True)
+        _check_real(self.taste_strength, "taste_strength", 0)
+        _check_real(self.appeal_sigma, "appeal_sigma", 0)
+        _check_real(self.price_sensitivity, "price_sensitivity", 0)
+        _check_real(self.no_purchase_utility, "no_purchase_utility")
+        _check_seed(self.seed)
         rng = np.random.default_rng(self.seed)
         centres = rng.normal(size=(self.n_categories, self.dim))
         self.category = rng.integers(0, self.n_categories, self.n_items)
@@ -91,11 +165,20 @@ class RetailWorld:
 
     # ---------------------------------------------------------------- choice model
     def utilities(self, customers, items=None) -> np.ndarray:
-        """v_ui for customers (n,) and items (n, k) or all items; shape (n, k)."""
-        customers = np.asarray(customers, dtype=int)
+        """v_ui for customers (n,) and items (n, k) or all items; shape (n, k).
+
+        Customers and items are positions (0..n_customers-1, 0..n_items-1), not CustomerIDs
+        or StockCodes; text, fractions, negatives and out-of-range positions are an error.
+        """
+        customers = _positions(np.atleast_1d(customers), self.n_customers, "customers", _CUSTOMER_HINT)
+        if customers.ndim != 1:
+            raise ValueError(f"customers must be one-dimensional, got shape {customers.shape}")
         if items is None:
             items = np.broadcast_to(np.arange(self.n_items), (len(customers), self.n_items))
-        items = np.asarray(items, dtype=int)
+        items = _positions(items, self.n_items, "items", _ITEM_HINT)
+        if items.ndim != 2 or len(items) != len(customers):
+            raise ValueError(f"items (slates) must have shape (n_customers, k) = ({len(customers)}, k), "
+                             f"got {items.shape}")
         taste = np.einsum("nd,nkd->nk", self.theta[customers], self.phi[items])
         return (self.taste_strength * taste + self.appeal[items]
                 - self.beta[customers, None] * np.log(self.price[items]))
@@ -114,8 +197,13 @@ class RetailWorld:
 
     def shop(self, customers, slates, rng) -> list[np.ndarray]:
         """Simulate each visit's basket (item indices bought) from its slate."""
-        customers = np.asarray(customers, dtype=int)
-        slates = np.array(slates, dtype=int)
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy Generator, e.g. np.random.default_rng(0), got {type(rng).__name__}")
+        customers = _positions(np.atleast_1d(customers), self.n_customers, "customers", _CUSTOMER_HINT)
+        slates = np.array(_positions(slates, self.n_items, "slates", _ITEM_HINT), dtype=int)
+        if slates.ndim != 2 or len(slates) != len(customers) or slates.shape[1] < 1:
+            raise ValueError(f"slates must have shape (n_visits, k) with k >= 1 = ({len(customers)}, k), "
+                             f"got {slates.shape}; a policy returns one slate per visitor")
         n, k = slates.shape
         available = np.ones((n, k), dtype=bool)
         active = np.ones(n, dtype=bool)
@@ -147,8 +235,11 @@ class RetailWorld:
         CustomerID, Country (one line per product bought; one invoice per visit with a
         purchase).
         """
-        rng = np.random.default_rng(seed)
+        days = _check_int(days, "days")
+        rng = np.random.default_rng(_check_seed(seed))
         t0 = pd.Timestamp(start)
+        if pd.isna(t0):
+            raise ValueError(f"start must be a date such as '2011-01-01', got {start!r}")
         lines = []
         invoice = 500000
         for day in range(days):
@@ -183,8 +274,8 @@ class BrowsePolicy:
     """What a customer finds by browsing: ``k`` products drawn in proportion to exp(appeal)."""
 
     def __init__(self, world: RetailWorld, k: int = 10, seed: int = 0):
-        self.world, self.k = world, k
-        self.rng = np.random.default_rng(seed)
+        self.world, self.k = world, _check_int(k, "k", 1, world.n_items)
+        self.rng = np.random.default_rng(_check_seed(seed))
         w = np.exp(world.appeal)
         self.p = w / w.sum()
 
@@ -197,7 +288,10 @@ class PopularityPolicy:
     """The same ``k`` best-selling products for everyone (counts: purchases per item)."""
 
     def __init__(self, counts, k: int = 10):
-        self.slate = np.argsort(-np.asarray(counts, dtype=float), kind="stable")[:k]
+        c = np.asarray(counts, dtype=float)
+        if c.ndim != 1 or len(c) == 0 or not np.isfinite(c).all():
+            raise ValueError("counts must be one finite number per product (e.g. purchases per item)")
+        self.slate = np.argsort(-c, kind="stable")[:_check_int(k, "k", 1, len(c))]
 
     def __call__(self, customers):
         return np.tile(self.slate, (len(customers), 1))
@@ -207,7 +301,7 @@ class RecommenderPolicy:
     """Top-``k`` of a fitted ``retail_lab.recsys`` model whose rows are the world's customers."""
 
     def __init__(self, model, k: int = 10):
-        self.model, self.k = model, k
+        self.model, self.k = model, _check_int(k, "k")
 
     def __call__(self, customers):
         return self.model.recommend(np.asarray(customers, dtype=int), k=self.k)
@@ -217,7 +311,7 @@ class OraclePolicy:
     """The ``k`` products with the highest true utility for each customer (an upper bound)."""
 
     def __init__(self, world: RetailWorld, k: int = 10):
-        self.world, self.k = world, k
+        self.world, self.k = world, _check_int(k, "k", 1, world.n_items)
 
     def __call__(self, customers):
         v = self.world.utilities(customers)
@@ -235,9 +329,12 @@ def ab_test(world: RetailWorld, policies: dict, days: int = 14, seed: int = 0) -
     DataFrame, one row per visit
         day, customer, arm, items (products bought), revenue (GBP), converted (bought any).
     """
+    if not isinstance(policies, dict):
+        raise TypeError(f"policies must be a dict of arm name -> policy, got {type(policies).__name__}")
     if len(policies) < 2:
         raise ValueError("an A/B test needs at least two policies")
-    rng = np.random.default_rng(seed)
+    days = _check_int(days, "days")
+    rng = np.random.default_rng(_check_seed(seed))
     names = list(policies)
     arm = rng.permutation(np.arange(world.n_customers) % len(names))
     rows = []
@@ -264,6 +361,11 @@ def summarize_ab(visits: pd.DataFrame, control: str, treatment: str, level: floa
     treatment - control, its 95% interval and p-value (Welch, per-unit outcomes)."""
     from .marketing import difference_in_means
 
+    missing = [c for c in ("arm", "customer", "revenue", "items", "converted") if c not in visits.columns]
+    if missing:
+        raise ValueError(f"visits misses column(s) {missing}; pass the output of ab_test")
+    if control == treatment:
+        raise ValueError(f"control and treatment are the same arm {control!r}; compare two different arms")
     for arm in (control, treatment):
         if arm not in set(visits["arm"]):
             raise ValueError(f"arm {arm!r} not in the visits; arms are {sorted(set(visits['arm']))}")
@@ -296,15 +398,24 @@ def peeking_study(world: RetailWorld, policy, n_tests: int = 100, days: int = 28
         final_significant (p < alpha at the last day), any_significant (p < alpha on some day),
         min_p_value.
     """
-    from .marketing import two_proportion_ztest
+    from .marketing import _check_level, two_proportion_ztest
 
+    n_tests = _check_int(n_tests, "n_tests")
+    days = _check_int(days, "days")
+    alpha = _check_level(alpha, "alpha", 0.05)
     rows = []
     for s in range(n_tests):
         v = ab_test(world, {"A": policy, "B": policy}, days=days, seed=s)
-        daily = v.pivot_table(index="day", columns="arm", values="converted", aggfunc=["sum", "count"]).cumsum()
+        daily = (v.groupby(["day", "arm"])["converted"].agg(["sum", "count"]).unstack("arm", fill_value=0)
+                 .reindex(columns=pd.MultiIndex.from_product([["sum", "count"], ["A", "B"]]), fill_value=0)
+                 .cumsum())
+        # a look is possible once both arms have had a visit (tiny worlds can start with none)
         p = np.array([two_proportion_ztest(d[("sum", "B")], d[("count", "B")], d[("sum", "A")], d[("count", "A")])[1]
+                      if d[("count", "A")] > 0 and d[("count", "B")] > 0 else np.nan
                       for _, d in daily.iterrows()])
-        rows.append((p[-1] < alpha, p.min() < alpha, p.min()))
+        if np.isnan(p[-1]):
+            raise ValueError(f"test {s}: an arm had no visit in {days} days; use more customers or days")
+        rows.append((p[-1] < alpha, np.nanmin(p) < alpha, np.nanmin(p)))
     return pd.DataFrame(rows, columns=["final_significant", "any_significant", "min_p_value"])
 
 
@@ -324,7 +435,13 @@ def email_experiment(world: RetailWorld, history: pd.DataFrame, cutoff, days: in
     """
     from .features import customer_features
 
-    rng = np.random.default_rng(seed)
+    days = _check_real(days, "days", 0, low_open=True)
+    base_effect = _check_real(base_effect, "base_effect")
+    if (1 + base_effect * world.promo_response < 0).any():
+        raise ValueError(f"base_effect {base_effect} would make some visit rates negative; use base_effect >= "
+                         f"{-1 / world.promo_response.max():.3f}")
+    rng = np.random.default_rng(_check_seed(seed))
+    _check_world_ids(world, history, "history")
     f = customer_features(history, cutoff).reindex(world.customer_ids)
     f = f[["recency_days", "frequency", "monetary"]].fillna({"recency_days": 365.0, "frequency": 0.0, "monetary": 0.0})
     p0 = 1 - np.exp(-world.rate * days)
@@ -344,6 +461,7 @@ def world_matrix(world: RetailWorld, log: pd.DataFrame):
     (so row index = customer index), columns = all its products."""
     from .recsys import interaction_matrix
 
+    _check_world_ids(world, log, "log")
     return interaction_matrix(log, world.customer_ids, world.stock_codes)
 
 
@@ -362,6 +480,10 @@ def recommendation_lift(world: RetailWorld, history_days: int = 180, test_days: 
     """
     from .recsys import EASE, evaluate, temporal_split
 
+    history_days = _check_int(history_days, "history_days", 31)
+    test_days = _check_int(test_days, "test_days")
+    k = _check_int(k, "k", 1, world.n_items)
+    l2 = _check_real(l2, "l2", 0, low_open=True)
     log = world.simulate_log(BrowsePolicy(world, k=20, seed=seed), days=history_days, seed=seed)
     cut = log["InvoiceDate"].min().normalize() + pd.Timedelta(days=history_days - 30)
     split = temporal_split(log, cutoff=str(cut.date()))
@@ -392,6 +514,8 @@ def log_profile(log: pd.DataFrame) -> pd.Series:
     for col in ("InvoiceNo", "StockCode", "CustomerID", "UnitPrice"):
         if col not in log.columns:
             raise ValueError(f"log misses column {col!r}")
+    if log.empty:
+        raise ValueError("log has no lines; there is nothing to profile")
     per_invoice = log.groupby("InvoiceNo").size()
     counts = log.groupby("StockCode", observed=True).size().sort_values(ascending=False)
     top = max(1, int(round(0.1 * len(counts))))

@@ -20,9 +20,14 @@ def test_no_answer_and_unknown():
 
 def test_int_question_right_and_wrong():
     assert check("ch01", "q2", 354_823_168)
+    # within the answer's power of ten: no direction (bisection must not find the answer)
     wrong = check("ch01", "q2", 355_000_000)
-    assert not wrong and "too high" in repr(wrong)
+    assert not wrong and "order of magnitude is right" in repr(wrong)
+    assert "too high" not in repr(wrong) and "too low" not in repr(wrong)
     assert "354823168" not in repr(wrong) and "354,823,168" not in repr(wrong)
+    # a power of ten off (a scale slip): the direction is told
+    assert "too high" in repr(check("ch01", "q2", 3_548_231_680))
+    assert "too low" in repr(check("ch01", "q2", 35_482_316))
     assert not check("ch01", "q2", "lots")
     assert not check("ch01", "q2", 354_823_168.5)
 
