@@ -373,6 +373,7 @@ class TLearner:
 
     def predict(self, X) -> np.ndarray:
         """Predicted uplift P(y=1 | treated, x) - P(y=1 | control, x), shape (n,)."""
+        _check_fitted(self, "treated_")
         return self.treated_.predict_proba(X)[:, 1] - self.control_.predict_proba(X)[:, 1]
 
 
@@ -399,6 +400,8 @@ class ClassTransformation:
         return self
 
     def predict(self, X) -> np.ndarray:
+        """Predicted uplift ``2 P(W = 1 | x) - 1``, shape (n,)."""
+        _check_fitted(self, "model_")
         return 2 * self.model_.predict_proba(X)[:, 1] - 1
 
 
@@ -454,6 +457,13 @@ class KerasUplift:
         return p[:, 1] - p[:, 0]
 
 
+def _check_fitted(model, attribute: str) -> None:
+    if not hasattr(model, attribute):
+        from sklearn.exceptions import NotFittedError
+
+        raise NotFittedError(f"{type(model).__name__} is not fitted yet; call fit(X, t, y) first")
+
+
 # --------------------------------------------------------------------------- targeting
 
 
@@ -472,6 +482,9 @@ def targeting_table(y, t, score, fractions=(0.1, 0.2, 0.3, 0.5, 1.0), cost_per_e
         uplift x value - cost, per 1,000 e-mails).
     """
     y, t, score = _check_uplift_inputs(y, t, score)
+    for name, v in (("cost_per_email", cost_per_email), ("value_per_response", value_per_response)):
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not np.isfinite(v):
+            raise ValueError(f"{name} must be a finite number (in your currency), got {v!r}")
     overall = y[t == 1].mean() - y[t == 0].mean()
     rows = []
     for f in fractions:
@@ -492,6 +505,11 @@ def hillstrom_design(df: pd.DataFrame, treatment: str = "Mens E-Mail") -> tuple[
     rows : DataFrame
         The kept rows (outcomes visit, conversion, spend).
     """
+    missing = [c for c in ("segment", "recency", "history", "mens", "womens", "newbie", "zip_code",
+                           "channel") if c not in df.columns]
+    if missing:
+        raise ValueError(f"the Hillstrom table lacks the columns {missing}; pass the frame that "
+                         "retail_lab.datasets.load_hillstrom() returns")
     if treatment not in set(df["segment"].astype(str)):
         raise ValueError(f"unknown treatment {treatment!r}; arms are {sorted(set(df['segment'].astype(str)))}")
     d = df[df["segment"].astype(str).isin([treatment, "No E-Mail"])].reset_index(drop=True)

@@ -843,3 +843,32 @@ def test_train_mlp_and_studies_refuse_bad_labels_and_rates():
         evaluation.learning_curve({"lr": fit}, X, y, Xt, yt, sizes=(0, 1))  # used to return an empty table
     with pytest.raises(ValueError, match="repeats"):
         evaluation.learning_curve({"lr": fit}, X, y, Xt, yt, sizes=(50,), repeats=0)
+
+
+def test_uplift_models_refuse_predict_before_fit():
+    from sklearn.exceptions import NotFittedError
+    from sklearn.linear_model import LogisticRegression
+
+    from retail_lab.marketing import ClassTransformation, TLearner
+
+    for model in (TLearner(LogisticRegression()), ClassTransformation(LogisticRegression())):
+        with pytest.raises(NotFittedError, match="call fit"):
+            model.predict(np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize("cost", [float("nan"), float("inf"), "0.1", None, True])
+def test_targeting_table_refuses_bad_money(cost):
+    from retail_lab.marketing import targeting_table
+
+    y, t, s = np.array([0, 1, 1, 0]), np.array([1, 1, 0, 0]), np.array([0.4, 0.3, 0.2, 0.1])
+    with pytest.raises(ValueError, match="cost_per_email must be a finite number"):
+        targeting_table(y, t, s, cost_per_email=cost)
+
+
+def test_hillstrom_design_names_missing_columns():
+    import pandas as pd
+
+    from retail_lab.marketing import hillstrom_design
+
+    with pytest.raises(ValueError, match=r"lacks the columns \['recency'"):
+        hillstrom_design(pd.DataFrame({"segment": ["No E-Mail", "Mens E-Mail"]}))
