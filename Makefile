@@ -48,24 +48,29 @@ $(VENDOR_STAMP): tools/vendor/package.json tools/vendor/package-lock.json tools/
 	touch $@
 
 ## make notebooks: re-execute chapters in place from a fresh kernel (after changing one), then
-## regenerate what derives from them: the student edition and the API usage index
+## regenerate what derives from them: the reader editions and the API usage index
 notebooks: $(ENV_STAMP)
 	$(BIN)/python tools/execute_notebooks.py $(NB)
-	$(BIN)/python tools/student_edition.py
+	$(BIN)/python tools/reader_edition.py
 	$(BIN)/python tools/api_usage.py
 
-## make student: the student edition (solutions and outputs removed) in student/
+## make student: the reader editions in plain Markdown from the executed chapters: student/
+## (no solutions, no outputs) and chapters/ (full, solutions folded)
 student: $(ENV_STAMP)
-	$(BIN)/python tools/student_edition.py
+	$(BIN)/python tools/reader_edition.py
 
 ## make bench: time and measure every notebook; writes book/_generated/benchmarks.md
 bench: $(ENV_STAMP)
 	$(BIN)/python tools/benchmark.py
 
-## make lab: open the notebooks in JupyterLab
-lab: $(ENV_STAMP)
-	$(BIN)/python -m pip install --quiet --constraint $(LOCK) "jupyterlab>=4"
-	$(BIN)/jupyter lab notebooks/
+## make lab: install the package and its `lab` extra (exact versions from the lock) and open
+## JupyterLab at the repository root, in student/ (chapters/ holds the full edition)
+lab:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet --constraint $(LOCK) --editable ".[lab]"
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/student \
+	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 clean:
 	rm -rf _build book/_static/vendor
