@@ -6,6 +6,8 @@ and takes a ``title`` that should state the finding.
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
@@ -13,6 +15,9 @@ import pandas as pd
 
 __all__ = [
     "PALETTE",
+    "FIG_WIDTH",
+    "MIN_FONT_PT",
+    "style_params",
     "use_style",
     "monthly_revenue_plot",
     "basket_size_plot",
@@ -46,37 +51,198 @@ __all__ = [
 #: Okabe-Ito colours: distinguishable with colour-vision deficiency and in greyscale print.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 
+# Legibility arithmetic (the book is read on desktops and on 390 px phones).
+# On a 390 px wide phone, sphinx-book-theme pads the article by 1rem (16 px) each side, so a
+# figure is shown at most PHONE_WIDTH_PX = 358 CSS px wide. A figure FIG_WIDTH inches wide is
+# then shown at 358 / 6.0 = 59.7 CSS px per inch, and text of s points is s * 59.7 / 72 CSS px
+# tall: the floor MIN_FONT_PT = 11 pt gives 11 * 59.7 / 72 = 9.1 CSS px, just above the
+# MIN_TEXT_PX = 9 px we take as the smallest readable size. Nothing in a figure is smaller
+# than 11 pt, and every figure the module creates is FIG_WIDTH wide (taller instead of wider:
+# panels wrap at two per row), so the arithmetic holds for all of them.
+# On a desktop the figure is shown at DPI = 100 CSS px per inch (600 px wide, inside the
+# ~800 px text column; 11 pt = 15 CSS px, the size of the body text). The PNG is rendered at
+# twice that (IPython's "retina" format: 1200 px wide, with width/height metadata of half the
+# pixel size, which Jupyter and myst-nb turn into <img width=...>), so it is sharp on 2x screens.
+PHONE_WIDTH_PX = 358
+MIN_TEXT_PX = 9
+FIG_WIDTH = 6.0
+DPI = 100
+MIN_FONT_PT = 11
+assert MIN_FONT_PT * PHONE_WIDTH_PX / FIG_WIDTH / 72 >= MIN_TEXT_PX
+#: Extra keywords for the PNG writer: lossless, but let Pillow search for the smallest encoding.
+PNG_KWARGS = {"pil_kwargs": {"optimize": True}}
+
+
+def style_params() -> dict:
+    """The matplotlib rcParams that :func:`use_style` sets (see the legibility notes above)."""
+    return {
+        "figure.figsize": (FIG_WIDTH, 3.6),
+        "figure.dpi": DPI,
+        "savefig.dpi": 2 * DPI,
+        "figure.autolayout": True,
+        "font.size": MIN_FONT_PT,
+        "axes.titlesize": MIN_FONT_PT + 1,
+        "axes.titleweight": "bold",
+        "axes.labelsize": MIN_FONT_PT,
+        "xtick.labelsize": MIN_FONT_PT,
+        "ytick.labelsize": MIN_FONT_PT,
+        "legend.fontsize": MIN_FONT_PT,
+        "legend.title_fontsize": MIN_FONT_PT,
+        "figure.titlesize": MIN_FONT_PT + 2,
+        "figure.titleweight": "bold",
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.prop_cycle": mpl.cycler(color=PALETTE),
+        # a legend that has to sit inside the axes gets a translucent white box, so that a
+        # line or bar behind it stays visible but does not run through its text
+        "legend.frameon": True,
+        "legend.framealpha": 0.85,
+        "legend.edgecolor": "none",
+        "legend.fancybox": False,
+        "image.cmap": "viridis",
+        "svg.hashsalt": "retail_lab",
+    }
+
 
 def use_style() -> None:
-    """Apply the book's style: readable fonts, light grid, small PNGs (dpi 90).
+    """Apply the book's style: fonts readable on a phone, light grid, sharp (2x) PNG figures.
+
+    Sets :func:`style_params` (figures 6 inches wide, nothing below 11 pt, see the notes at
+    the top of this module) and, inside IPython or Jupyter, the inline backend's "retina"
+    format: PNGs at twice the display resolution, tagged with their display size.
 
     Also widens pandas' text columns so tables of reasons and summaries are not cut, and shows
     table numbers with 4 decimals: a table states its precision, and the digits beyond it
     (where two CPUs' BLAS kernels can differ) are not part of what the book reports.
+
+    Examples
+    --------
+    >>> use_style()
+    >>> mpl.rcParams["figure.dpi"], mpl.rcParams["font.size"]
+    (100.0, 11.0)
     """
     pd.set_option("display.precision", 4)
     pd.set_option("display.max_colwidth", 140)
     pd.set_option("display.width", 140)
-    mpl.rcParams.update(
-        {
-            "figure.figsize": (7.0, 3.6),
-            "figure.dpi": 90,
-            "savefig.dpi": 90,
-            "figure.autolayout": True,
-            "font.size": 10,
-            "axes.titlesize": 11,
-            "axes.titleweight": "bold",
-            "axes.labelsize": 10,
-            "axes.grid": True,
-            "grid.alpha": 0.3,
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-            "axes.prop_cycle": mpl.cycler(color=PALETTE),
-            "legend.frameon": False,
-            "image.cmap": "viridis",
-            "svg.hashsalt": "retail_lab",
-        }
-    )
+    mpl.rcParams.update(style_params())
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with Jupyter
+        return
+    shell = get_ipython()
+    if shell is not None and hasattr(shell, "display_formatter"):
+        _show_figures_at_2x(shell)
+
+
+def _retina_png(fig):
+    """PNG of ``fig`` at twice its dpi, with display-size metadata of the width only.
+
+    IPython's own "retina" format also sets the height; docutils turns both into
+    ``style="width: ...px; height: ...px"``, and the theme's ``max-width: 100%`` then
+    shrinks the width on a phone while the height stays, squashing the figure. With the
+    width alone the browser keeps the aspect ratio.
+    """
+    from IPython.core.pylabtools import print_figure
+
+    data = print_figure(fig, fmt="retina", **PNG_KWARGS)
+    if data is None:  # an empty figure shows nothing
+        return None
+    width = int.from_bytes(data[16:20], "big")  # the PNG header's IHDR width
+    return data, {"width": width // 2}
+
+
+def _show_figures_at_2x(shell) -> None:
+    """Make the inline backend show figures as 2x PNGs displayed at 1x size."""
+    # resolve the backend now: the inline backend's own set-up, run when it loads,
+    # would otherwise register its formatters over ours later
+    mpl.get_backend()
+    try:
+        from matplotlib_inline.backend_inline import InlineBackend
+
+        cfg = InlineBackend.instance()
+        cfg.print_figure_kwargs.update(PNG_KWARGS)
+        cfg.figure_formats = {"retina"}  # also what a later `%matplotlib inline` restores
+    except Exception:  # pragma: no cover - a shell without the inline backend
+        pass
+    png = shell.display_formatter.formatters["image/png"]
+    png.for_type(mpl.figure.Figure, _retina_png)
+
+
+def _wrap(text: str, width_in: float, fontsize: float = MIN_FONT_PT, bold: bool = False) -> str:
+    """Break ``text`` into lines that fit ``width_in`` inches at ``fontsize`` points."""
+    if not text:
+        return text
+    chars = max(12, int(width_in * 72 / (fontsize * (0.62 if bold else 0.55))))
+    return "\n".join("\n".join(textwrap.wrap(line, chars)) or line for line in str(text).split("\n"))
+
+
+def _size(ax) -> tuple[float, float]:
+    """Approximate drawing width and height of ``ax`` in inches (before layout)."""
+    pos = ax.get_position()
+    fw, fh = ax.figure.get_size_inches()
+    return pos.width * fw, pos.height * fh
+
+
+def _room(ax) -> float:
+    """Inches a centred title or x label may take: the axes' column of the figure, less the
+    y tick labels and y label that the layout will put beside the axes."""
+    fig = ax.figure
+    column = min(fig.get_figwidth(), _size(ax)[0] / 0.775)
+    try:
+        ylabels = ax.yaxis.get_tightbbox(fig.canvas.get_renderer())
+        used = ylabels.width / fig.dpi if ylabels is not None else 0.4
+    except Exception:  # pragma: no cover - a backend without a renderer
+        used = 0.6
+    return max(1.5, column - used - 0.25)
+
+
+def _title(ax, title: str, fontsize: float | None = None) -> None:
+    """Set an axes title, wrapped to the room above the axes."""
+    fs = fontsize or mpl.rcParams["axes.titlesize"]
+    fs = fs if isinstance(fs, (int, float)) else MIN_FONT_PT + 1
+    ax.set_title(_wrap(title, _room(ax), fs, bold=True), fontsize=fontsize)
+
+
+def _suptitle(fig, title: str) -> None:
+    """Set a figure title, wrapped to the figure width."""
+    fs = MIN_FONT_PT + 2
+    fig.suptitle(_wrap(title, fig.get_figwidth() * 0.95, fs, bold=True), fontweight="bold", fontsize=fs)
+
+
+def _xlabel(ax, text: str) -> None:
+    ax.set_xlabel(_wrap(text, _room(ax)))
+
+
+def _ylabel(ax, text: str, **kw) -> None:
+    ax.set_ylabel(_wrap(text, _size(ax)[1] * 1.1), **kw)
+
+
+def _grid(n: int, ncols: int = 2, panel_height: float = 2.6, header: float = 0.8, **kw):
+    """A FIG_WIDTH-wide figure with ``n`` panels, at most ``ncols`` per row (phones!).
+
+    Returns the figure and a flat array of the ``n`` axes used (unused grid cells removed).
+    """
+    ncols = max(1, min(n, ncols))
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(FIG_WIDTH, panel_height * nrows + header),
+                             squeeze=False, **kw)
+    flat = axes.ravel()
+    for ax in flat[n:]:
+        fig.delaxes(ax)
+    return fig, flat[:n]
+
+
+def _legend_below(ax, **kw):
+    """A legend centred under the axes, below its x tick labels and x label (never over data)."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    bottom = ax.get_window_extent(renderer).y0
+    depth = bottom - ax.xaxis.get_tightbbox(renderer).y0 if ax.xaxis.get_visible() else 0.0
+    offset = mpl.transforms.ScaledTranslation(0, -(depth + 4) / fig.dpi, fig.dpi_scale_trans)
+    kw.setdefault("frameon", False)
+    return ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=ax.transAxes + offset, **kw)
 
 
 def _ax(ax):
@@ -103,13 +269,15 @@ def monthly_revenue_plot(monthly: pd.DataFrame, title: str = "Revenue by month",
             b.set_hatch("//")
             b.set_facecolor("white")
             b.set_edgecolor(PALETTE[0])
-    labels = [m.strftime("%b\n%Y") if m.month in (1, 12) or i == 0 else m.strftime("%b")
-              for i, m in enumerate(monthly.index)]
+    # every other month named (January and the first month with the year), so 13 labels fit
+    # a phone-width axis at 11 pt
+    labels = [(m.strftime("%b\n%Y") if m.month in (1, 12) or i == 0 else m.strftime("%b"))
+              if i % 2 == 0 or m.month == 1 else "" for i, m in enumerate(monthly.index)]
     ax.set_xticks(x, labels)
     ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(_gbp))
-    ax.set_xlabel("month (hatched: month only partly covered by the data)")
+    _xlabel(ax, "month (hatched: month only partly covered by the data)")
     ax.set_ylabel("revenue (GBP)")
-    ax.set_title(title)
+    _title(ax, title)
     return ax
 
 
@@ -120,29 +288,29 @@ def basket_size_plot(sizes: pd.Series, title: str = "Basket sizes", ax=None, cli
     ax.hist(s, bins=np.arange(0.5, clip + 1.5, 1), color=PALETTE[0])
     ax.set_yscale("log")
     ax.axvline(np.median(sizes), color=PALETTE[3], ls="--", label=f"median = {np.median(sizes):.0f}")
-    ax.set_xlabel(f"order lines per invoice (last bar: {clip} or more)")
+    _xlabel(ax, f"order lines per invoice (last bar: {clip} or more)")
     ax.set_ylabel("invoices (log scale)")
     ax.legend()
-    ax.set_title(title)
+    _title(ax, title)
     return ax
 
 
 def long_tail_plot(pop: pd.DataFrame, title: str = "Item popularity", axes=None):
     """Two panels: units by popularity rank (log-log) and the cumulative share curve."""
     if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(8.5, 3.4))
+        _, axes = _grid(2, panel_height=2.8)
     a, b = axes
     a.loglog(pop["rank"], pop["units"].clip(lower=1), color=PALETTE[0])
-    a.set_xlabel("product rank by units sold (log)")
-    a.set_ylabel("units sold (log)")
-    a.set_title("Units by rank")
+    _xlabel(a, "product rank by units sold (log)")
+    _ylabel(a, "units sold (log)")
+    _title(a, "Units by rank")
     b.plot(pop["cum_product_share"] * 100, pop["cum_share"] * 100, color=PALETTE[0])
     b.plot([0, 100], [0, 100], color="grey", ls=":", label="all products equal")
-    b.set_xlabel("top products (% of catalogue)")
-    b.set_ylabel("cumulative units (%)")
+    _xlabel(b, "top products (% of catalogue)")
+    _ylabel(b, "cumulative units (%)")
     b.legend(loc="lower right")
-    b.set_title("Cumulative share")
-    a.figure.suptitle(title, fontweight="bold")
+    _title(b, "Cumulative share")
+    _suptitle(a.figure, title)
     return axes
 
 
@@ -156,8 +324,8 @@ def countries_plot(countries: pd.DataFrame, top: int = 10, title: str = "Custome
     ax.barh(np.arange(len(vals))[::-1], vals.to_numpy(), color=PALETTE[0])
     ax.set_yticks(np.arange(len(vals))[::-1], [str(i) for i in vals.index])
     ax.set_xscale("log")
-    ax.set_xlabel("distinct customers (log scale)")
-    ax.set_title(title)
+    _xlabel(ax, "distinct customers (log scale)")
+    _title(ax, title)
     return ax
 
 
@@ -166,9 +334,11 @@ def cancellations_plot(canc: pd.DataFrame, title: str = "Cancellations by month"
     ax = _ax(ax)
     ax.plot(canc.index, canc["line_share"] * 100, marker="o", color=PALETTE[3])
     ax.set_ylim(bottom=0)
+    if isinstance(canc.index, pd.DatetimeIndex):
+        ax.xaxis.set_major_formatter(mpl.dates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
     ax.set_xlabel("month")
-    ax.set_ylabel("cancelled lines (% of lines)")
-    ax.set_title(title)
+    _ylabel(ax, "cancelled lines (% of lines)")
+    _title(ax, title)
     return ax
 
 
@@ -180,14 +350,17 @@ def model_sizes_plot(sizes: pd.DataFrame, title: str = "Model sizes", ax=None):
         d = sizes[sizes["family"] == fam]
         ax.scatter(d["year"], d["parameters"], s=40, color=PALETTE[i % len(PALETTE)], label=fam, zorder=3)
         for r in d.itertuples():
+            # label to the left when a later point of similar size would collide with it
+            near = ((sizes["year"] > r.year) & (sizes["year"] <= r.year + 6)
+                    & (np.abs(np.log10(sizes["parameters"] / r.parameters)) < 0.6)).any()
             ax.annotate(r.model, (r.year, r.parameters), textcoords="offset points",
-                        xytext=(5, -3), fontsize=8)
+                        xytext=(-5 if near else 5, -4), ha="right" if near else "left", fontsize=MIN_FONT_PT)
     ax.set_yscale("log")
     ax.set_xlabel("year published")
-    ax.set_ylabel("parameters (log scale)")
-    ax.set_xlim(sizes["year"].min() - 1, sizes["year"].max() + 4)
+    _ylabel(ax, "parameters (log scale)")
+    ax.set_xlim(sizes["year"].min() - 1, sizes["year"].max() + 5)
     ax.legend(loc="upper left")
-    ax.set_title(title)
+    _title(ax, title)
     return ax
 
 
@@ -202,9 +375,9 @@ def quality_report_plot(table: pd.DataFrame, title: str = "Rows failing each qua
     ax.set_yticks(y, t["rule"])
     ax.set_xscale("log")
     ax.set_xlim(left=0.8)
-    ax.set_xlabel("rows (log scale; 0 shown as no bar)")
-    ax.legend(loc="lower right", fontsize=8)
-    ax.set_title(title)
+    _xlabel(ax, "rows (log scale; 0 shown as no bar)")
+    _title(ax, title)
+    _legend_below(ax, ncol=1)
     return ax
 
 
@@ -213,68 +386,72 @@ def architecture_figure(title: str = "Large models in a retail business: data, m
 
     Four layers from bottom to top: data sources, the data platform (quality gate,
     features), models (recommenders, forecasters, language models), applications (the
-    article's four cases), with the feedback loop back to the data.
+    article's four cases), with the feedback loop back to the data. Each layer's name sits
+    above its row of boxes, so the boxes use the full width and keep 11 pt text on a phone.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    fig, ax = plt.subplots(figsize=(8.5, 5.0))
+    fig, ax = plt.subplots(figsize=(FIG_WIDTH, 6.4))
     ax.set_xlim(0, 100)
     ax.set_ylim(0, 100)
     ax.axis("off")
     layers = [
-        ("Data sources", ["transactions\n(POS, web)", "customer\nprofiles", "product\ncatalogue",
+        ("Data sources", ["trans-\nactions\n(POS, web)", "customer\nprofiles", "product\ncatalogue",
                           "support\nchats", "campaign\nlogs"], PALETTE[5]),
         ("Data platform", ["collect &\nprocess", "quality\ngate", "feature\nstore"], PALETTE[2]),
-        ("Models", ["recommenders\n(MF, two-tower,\nSASRec)", "demand\nforecasters",
-                    "uplift\nmodels", "language\nmodels (intents,\nanswers)"], PALETTE[0]),
-        ("Applications", ["product\nrecommendation", "personalised\nmarketing",
+        ("Models", ["recommenders\n(MF, two-\ntower,\nSASRec)", "demand\nforecasters",
+                    "uplift\nmodels", "language\nmodels\n(intents,\nanswers)"], PALETTE[0]),
+        ("Applications", ["product\nrecom-\nmendation", "personal-\nised\nmarketing",
                           "inventory\nmanagement", "customer\nservice"], PALETTE[1]),
     ]
-    ys = [8, 32, 56, 80]
+    ys = [2, 27, 52, 77]
+    height = 16
     for (name, boxes, colour), y in zip(layers, ys):
-        ax.text(1, y + 6, name, fontsize=10, fontweight="bold", va="center")
+        ax.text(0, y + height + 2.5, name, fontsize=MIN_FONT_PT + 1, fontweight="bold", va="bottom")
         n = len(boxes)
-        width = 76 / n
+        width = 94 / n
         for i, label in enumerate(boxes):
-            x = 20 + i * width
+            x = i * width
             ax.add_patch(mpl.patches.FancyBboxPatch(
-                (x + 0.8, y), width - 1.6, 12, boxstyle="round,pad=0.4",
+                (x + 0.6, y), width - 1.2, height, boxstyle="round,pad=0.4",
                 facecolor=colour, alpha=0.25, edgecolor=colour))
-            ax.text(x + width / 2, y + 6, label, ha="center", va="center", fontsize=8)
+            ax.text(x + width / 2, y + height / 2, label, ha="center", va="center", fontsize=MIN_FONT_PT,
+                    linespacing=1.05)
     for y0, y1 in zip(ys[:-1], ys[1:]):
-        ax.annotate("", xy=(58, y1 - 0.8), xytext=(58, y0 + 12.8),
+        ax.annotate("", xy=(47, y1 - 0.8), xytext=(47, y0 + height + 0.8),
                     arrowprops=dict(arrowstyle="->", color="black"))
-    ax.annotate("", xy=(98.5, ys[0] + 6), xytext=(98.5, ys[-1] + 6),
+    ax.annotate("", xy=(98, ys[0] + height / 2), xytext=(98, ys[-1] + height / 2),
                 arrowprops=dict(arrowstyle="->", color=PALETTE[3], connectionstyle="arc3,rad=0"))
-    ax.text(99.5, 50, "feedback: outcomes become new data", rotation=270, va="center",
-            fontsize=8, color=PALETTE[3])
-    ax.set_title(title)
+    ax.text(100, 50, "feedback: outcomes become new data", rotation=270, va="center",
+            fontsize=MIN_FONT_PT, color=PALETTE[3])
+    _title(ax, title)
     return fig
 
 
 def loss_curves_plot(histories: dict, title: str = "Training curves", axes=None, ylabel="cross-entropy loss"):
-    """One panel per run: training and validation loss by epoch.
+    """One panel per run (two per row): training and validation loss by epoch.
 
     Parameters
     ----------
     histories : dict of name -> dict with "loss" and optionally "val_loss" lists
     """
     n = len(histories)
+    ncols = 2
     if axes is None:
-        _, axes = plt.subplots(1, n, figsize=(2.6 * n + 1, 3.2), sharey=True, squeeze=False)
-        axes = axes[0]
-    for ax, (name, h) in zip(axes, histories.items()):
+        _, axes = _grid(n, ncols=ncols, panel_height=2.5, sharey=True)
+    for i, (ax, (name, h)) in enumerate(zip(axes, histories.items())):
         ep = np.arange(1, len(h["loss"]) + 1)
         ax.plot(ep, h["loss"], color=PALETTE[0], label="train")
         if h.get("val_loss"):
             ax.plot(ep, h["val_loss"], color=PALETTE[1], ls="--", label="validation")
-        ax.set_title(name)
+        _title(ax, name)
         ax.set_xlabel("epoch")
-    axes[0].set_ylabel(ylabel)
+        if i % ncols == 0:
+            _ylabel(ax, ylabel)
     axes[0].legend()
-    axes[0].figure.suptitle(title, fontweight="bold")
+    _suptitle(axes[0].figure, title)
     return axes
 
 
@@ -284,7 +461,7 @@ def scaling_plot(df: pd.DataFrame, title: str = "Cost and quality as the network
     Input: :func:`retail_lab.evaluation.scaling_study`.
     """
     if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(8.5, 3.4))
+        _, axes = _grid(2, panel_height=2.8, header=1.2)
     a, b = axes
     for i, (depth, d) in enumerate(df.groupby("depth")):
         kw = dict(marker="o", color=PALETTE[i % len(PALETTE)], label=f"{depth} hidden layer(s)")
@@ -292,16 +469,20 @@ def scaling_plot(df: pd.DataFrame, title: str = "Cost and quality as the network
         b.plot(d["params"], d["auc"], **kw)
     for ax in axes:
         ax.set_xscale("log")
-        ax.set_xlabel("parameters (log scale)")
+        _xlabel(ax, "parameters (log scale)")
     a.set_yscale("log")
     a.yaxis.set_major_formatter(mpl.ticker.FormatStrFormatter("%g"))
     a.yaxis.set_minor_formatter(mpl.ticker.NullFormatter())
-    a.set_ylabel("training time (s, log scale)")
+    _ylabel(a, "training time (s, log scale)")
     b.set_ylabel("test AUC")
-    a.set_title("Compute")
-    b.set_title("Quality")
-    a.legend(fontsize=8)
-    a.figure.suptitle(title, fontweight="bold")
+    _title(a, "Compute")
+    _title(b, "Quality")
+    # one legend for both panels, under them: inside either panel it would cover a line
+    handles, labels = a.get_legend_handles_labels()
+    a.figure.legend(handles, labels, loc="lower center", ncol=min(3, len(labels)), frameon=False)
+    fig = a.figure
+    _suptitle(fig, title)
+    fig.tight_layout(rect=(0, 0.35 * (1 + (len(labels) - 1) // 3) / fig.get_figheight(), 1, 1))
     return axes
 
 
@@ -314,10 +495,10 @@ def learning_curve_plot(df: pd.DataFrame, title: str = "Learning curve", ax=None
         ax.plot(g.mean().index, g.mean(), marker="o", color=c, label=name)
         ax.fill_between(g.mean().index, g.min(), g.max(), color=c, alpha=0.2)
     ax.set_xscale("log")
-    ax.set_xlabel("training customers (log scale)")
+    _xlabel(ax, "training customers (log scale)")
     ax.set_ylabel("test AUC")
     ax.legend()
-    ax.set_title(title)
+    _title(ax, title)
     return ax
 
 
@@ -333,8 +514,8 @@ def importance_plot(names, importances: np.ndarray, title: str = "Permutation im
             xerr=[m - imp.min(axis=1)[order], imp.max(axis=1)[order] - m], capsize=3)
     ax.set_yticks(y, np.asarray(names)[order])
     ax.axvline(0, color="black", lw=0.8)
-    ax.set_xlabel(xlabel)
-    ax.set_title(title)
+    _xlabel(ax, xlabel)
+    _title(ax, title)
     return ax
 
 
@@ -348,30 +529,42 @@ def filter_weights_plot(kernels: dict, title: str = "Filter weights by lag", ax=
                 label=name)
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks(np.arange(1, len(w) + 1))
-    ax.set_xlabel("lag (days before the predicted day)")
-    ax.set_ylabel("weight (standardised units)")
-    ax.legend()
-    ax.set_title(title)
+    _xlabel(ax, "lag (days before the predicted day)")
+    _ylabel(ax, "weight (standardised units)")
+    _title(ax, title)
+    _legend_below(ax, ncol=1)
     return ax
 
 
 def metric_ci_plot(table: pd.DataFrame, title: str = "Recommendation quality", axes=None):
-    """Bars with 95% intervals per model, one panel per (protocol, metric).
+    """Horizontal bars with 95% intervals per model, one panel per (protocol, metric).
+
+    Panels wrap two to a row; when the table holds every metric for two protocols, each row
+    is one metric and each column one protocol, so the protocols compare side by side.
 
     Input: :func:`retail_lab.recsys.evaluation_table`.
     """
-    panels = list(table.groupby(["protocol", "metric"], sort=False))
+    prots = list(dict.fromkeys(table["protocol"]))
+    metrics = list(dict.fromkeys(table["metric"]))
+    full = len(table.groupby(["protocol", "metric"])) == len(prots) * len(metrics)
+    if len(prots) == 2 and full:
+        keys = [(p, m) for m in metrics for p in prots]  # row = metric, column = protocol
+    else:
+        keys = list(dict.fromkeys(zip(table["protocol"], table["metric"])))
+    models = list(dict.fromkeys(table["model"]))
     if axes is None:
-        _, axes = plt.subplots(1, len(panels), figsize=(2.3 * len(panels) + 1, 3.3), squeeze=False)
-        axes = axes[0]
-    for ax, ((prot, metric), d) in zip(axes, panels):
-        x = np.arange(len(d))
-        ax.bar(x, d["mean"], color=[PALETTE[i % len(PALETTE)] for i in x],
-               yerr=[d["mean"] - d["low"], d["high"] - d["mean"]], capsize=3)
-        ax.set_xticks(x, d["model"], rotation=30, ha="right")
-        ax.set_title(f"{metric}\n({prot} protocol)", fontsize=9)
-    axes[0].set_ylabel("mean over users (95% CI)")
-    axes[0].figure.suptitle(title, fontweight="bold")
+        _, axes = _grid(len(keys), panel_height=0.3 * len(models) + 1.3, header=0.8, sharey=True)
+    for i, (ax, (prot, metric)) in enumerate(zip(axes, keys)):
+        d = table[(table["protocol"] == prot) & (table["metric"] == metric)].set_index("model").reindex(models)
+        y = np.arange(len(models))[::-1]
+        ax.barh(y, d["mean"], color=[PALETTE[j % len(PALETTE)] for j in range(len(models))],
+                xerr=[d["mean"] - d["low"], d["high"] - d["mean"]], capsize=3)
+        ax.set_yticks(y, [str(m) for m in models])
+        ax.set_xlim(left=0)
+        ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(4))
+        _title(ax, f"{metric}, {prot} protocol")
+        _xlabel(ax, "mean over users (95% CI)")
+    _suptitle(axes[0].figure, title)
     return axes
 
 
@@ -384,10 +577,10 @@ def privacy_error_plot(study: pd.DataFrame, title: str = "Error of the Laplace m
     ax = _ax(ax)
     ax.loglog(study["epsilon"], study["mean_abs_error"], "o-", color=PALETTE[0], label="measured")
     ax.loglog(study["epsilon"], study["theory"], ":", color="black", label="theory: sensitivity / epsilon")
-    ax.set_xlabel("privacy budget epsilon (log scale; smaller = more private)")
-    ax.set_ylabel(f"mean absolute error ({unit}, log scale)")
+    _xlabel(ax, "privacy budget epsilon (log scale; smaller = more private)")
+    _ylabel(ax, f"mean absolute error ({unit}, log scale)")
     ax.legend()
-    ax.set_title(title)
+    _title(ax, title)
     return ax
 
 
@@ -400,26 +593,29 @@ def reliability_plot(tables: dict, title: str = "Calibration", ax=None):
     ax.plot([0, 1], [0, 1], ":", color="grey", label="perfectly calibrated")
     for i, (name, t) in enumerate(tables.items()):
         ax.plot(t["confidence"], t["accuracy"], "o-", color=PALETTE[i % len(PALETTE)], label=name)
-    ax.set_xlabel("confidence (top predicted probability)")
-    ax.set_ylabel("accuracy in the bin")
-    ax.legend()
-    ax.set_title(title)
+    _xlabel(ax, "confidence (top predicted probability)")
+    _ylabel(ax, "accuracy in the bin")
+    _title(ax, title)
+    _legend_below(ax, ncol=1)
     return ax
 
 
 def tradeoff_plot(df: pd.DataFrame, title: str = "Automation against errors", ax=None, mark=None):
-    """Automation rate (%) against wrong automated answers per 1,000 messages as the threshold moves."""
+    """Automation rate (%) against wrong automated answers per 1,000 messages as the threshold moves.
+
+    Every few points are labelled with their confidence threshold.
+    """
     ax = _ax(ax)
     ax.plot(df["errors_per_1000"], df["automation_rate"] * 100, "o-", color=PALETTE[0])
-    for _, r in df.iloc[:: max(1, len(df) // 6)].iterrows():
+    for _, r in df.iloc[:: max(1, len(df) // 5)].iterrows():
         ax.annotate(f"{r['threshold']:.2f}", (r["errors_per_1000"], r["automation_rate"] * 100),
-                    textcoords="offset points", xytext=(4, -10), fontsize=7)
+                    textcoords="offset points", xytext=(5, -12), fontsize=MIN_FONT_PT, color="dimgrey")
     if mark is not None:
         ax.axvline(mark, color=PALETTE[3], ls="--", label=f"{mark:g} errors per 1,000")
         ax.legend()
-    ax.set_xlabel("wrong automatic answers per 1,000 messages")
-    ax.set_ylabel("answered without a person (%)")
-    ax.set_title(title)
+    _xlabel(ax, "wrong automatic answers per 1,000 messages (labels: confidence threshold)")
+    _ylabel(ax, "answered without a person (%)")
+    _title(ax, title)
     return ax
 
 
@@ -428,52 +624,56 @@ def series_plot(x, series: dict, xlabel: str, ylabel: str, title: str, ax=None):
     ax = _ax(ax)
     for i, (name, y) in enumerate(series.items()):
         ax.plot(x, y, "o-", color=PALETTE[i % len(PALETTE)], label=name)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    _xlabel(ax, xlabel)
+    _ylabel(ax, ylabel)
     if len(series) > 1:
         ax.legend()
-    ax.set_title(title)
+    _title(ax, title)
     return ax
 
 
 def bar_plot(values: pd.Series, xlabel: str, title: str, ax=None, reference: float | None = None,
              reference_label: str = ""):
-    """Horizontal bars of one value per category (sorted as given), optional reference line."""
+    """Horizontal bars of one value per category (sorted as given), optional reference line.
+
+    The reference line's label goes in a legend under the axes, where it covers no bar.
+    """
     ax = _ax(ax)
     y = np.arange(len(values))[::-1]
     ax.barh(y, values.to_numpy(), color=PALETTE[0])
     ax.set_yticks(y, [str(i) for i in values.index])
     if reference is not None:
         ax.axvline(reference, color=PALETTE[3], ls="--", label=reference_label)
-        if reference_label:
-            ax.legend(loc="lower right")
-    ax.set_xlabel(xlabel)
-    ax.set_title(title)
+    _xlabel(ax, xlabel)
+    _title(ax, title)
+    if reference is not None and reference_label:
+        _legend_below(ax)
     return ax
 
 
 def forecast_plot(actual: pd.DataFrame, forecasts: dict, codes, title: str = "Forecasts against actuals",
                   descriptions: dict | None = None, axes=None):
-    """One panel per product: actual daily units and each method's forecasts."""
+    """One panel per product (stacked): actual daily units and each method's forecasts."""
     codes = list(codes)
     if axes is None:
-        _, axes = plt.subplots(len(codes), 1, figsize=(8.5, 2.3 * len(codes)), sharex=True, squeeze=False)
-        axes = axes[:, 0]
+        _, axes = _grid(len(codes), ncols=1, panel_height=2.2, header=1.4, sharex=True)
     for ax, code in zip(axes, codes):
         ax.plot(actual.index, actual[code], color="black", lw=1.2, label="actual")
         for i, (name, F) in enumerate(forecasts.items()):
-            ax.plot(F.index, F[code], color=PALETTE[i % len(PALETTE)], lw=1, ls="--", label=name)
+            ax.plot(F.index, F[code], color=PALETTE[i % len(PALETTE)], lw=1.2, ls="--", label=name)
         label = (descriptions or {}).get(code, "")
-        ax.set_title(f"{code} {label}".strip(), fontsize=9)
+        _title(ax, f"{code} {label}".strip(), fontsize=MIN_FONT_PT)
         ax.set_ylabel("units / day")
-    axes[0].legend(fontsize=7, ncol=len(forecasts) + 1, loc="upper left")
+        if isinstance(actual.index, pd.DatetimeIndex):
+            ax.xaxis.set_major_formatter(mpl.dates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
     axes[-1].set_xlabel("day")
-    axes[0].figure.suptitle(title, fontweight="bold")
+    _legend_below(axes[-1], ncol=2)
+    _suptitle(axes[0].figure, title)
     return axes
 
 
 def recsys_training_plot(histories: dict, title: str = "Training curves"):
-    """Per model: training loss (left axis) and validation NDCG@10 (right axis) by epoch.
+    """Per model (two per row): training loss (left axis) and validation NDCG@10 (right axis) by epoch.
 
     Parameters
     ----------
@@ -486,32 +686,37 @@ def recsys_training_plot(histories: dict, title: str = "Training curves"):
     ndarray of Axes (the loss axes)
     """
     n = len(histories)
-    fig, axes = plt.subplots(1, n, figsize=(2.9 * n + 0.6, 3.2), squeeze=False)
-    axes = axes[0]
-    for ax, (name, h) in zip(axes, histories.items()):
+    ncols = 2
+    fig, axes = _grid(n, ncols=ncols, panel_height=2.6, header=1.5)
+    for i, (ax, (name, h)) in enumerate(zip(axes, histories.items())):
         ax.plot(h["epoch"], h["train_loss"], "o-", color=PALETTE[0], ms=3, label="train loss")
         ax.set_xlabel("epoch")
-        ax.set_title(name, fontsize=10)
+        ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(5, integer=True))
+        ax.yaxis.set_major_locator(mpl.ticker.MaxNLocator(4))
+        _title(ax, name)
         ax2 = ax.twinx()
         ax2.plot(h["epoch"], h["val_ndcg@10"], "s--", color=PALETTE[3], ms=3, label="validation NDCG@10")
         best = h.loc[h["val_ndcg@10"].idxmax()]
         ax2.axvline(best["epoch"], color="grey", lw=0.8, ls=":")
         ax2.tick_params(axis="y", colors=PALETTE[3])
-        if ax is axes[-1]:
-            ax2.set_ylabel("validation NDCG@10", color=PALETTE[3])
-    axes[0].set_ylabel("training loss (model's own loss)")
-    handles = [mpl.lines.Line2D([], [], color=PALETTE[0], marker="o", label="train loss"),
+        ax2.yaxis.set_major_locator(mpl.ticker.MaxNLocator(4))
+        ax2.grid(False)
+        if i % ncols == ncols - 1 or i == n - 1:
+            ax2.set_ylabel("val. NDCG@10", color=PALETTE[3])
+        if i % ncols == 0:
+            _ylabel(ax, "training loss")
+    handles = [mpl.lines.Line2D([], [], color=PALETTE[0], marker="o", label="train loss (model's own)"),
                mpl.lines.Line2D([], [], color=PALETTE[3], marker="s", ls="--", label="validation NDCG@10"),
                mpl.lines.Line2D([], [], color="grey", ls=":", label="best epoch (kept)")]
-    fig.legend(handles=handles, loc="lower center", ncol=3, frameon=False, bbox_to_anchor=(0.5, -0.04))
-    fig.suptitle(title, fontweight="bold")
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.legend(handles=handles, loc="lower center", ncol=2, frameon=False)
+    _suptitle(fig, title)
+    fig.tight_layout(rect=(0, 0.8 / fig.get_figheight(), 1, 1))
     return axes
 
 
 def model_comparison_plot(table: pd.DataFrame, metric: str = "NDCG@10", title: str = "Model comparison",
                           highlight: dict | None = None):
-    """Horizontal bars with 95% intervals, one panel per protocol, models on the y axis.
+    """Horizontal bars with 95% intervals, one panel per protocol (stacked), models on the y axis.
 
     Parameters
     ----------
@@ -524,37 +729,36 @@ def model_comparison_plot(table: pd.DataFrame, metric: str = "NDCG@10", title: s
     """
     d = table[table["metric"] == metric]
     prots = list(dict.fromkeys(d["protocol"]))
-    fig, axes = plt.subplots(1, len(prots), figsize=(4.6 * len(prots), 0.32 * d["model"].nunique() + 1.6),
-                             sharey=True, squeeze=False)
-    axes = axes[0]
+    fig, axes = _grid(len(prots), ncols=1, panel_height=0.27 * d["model"].nunique() + 1.2, header=1.0)
     for ax, prot in zip(axes, prots):
         p = d[d["protocol"] == prot]
         y = np.arange(len(p))[::-1]
         colours = [PALETTE[(highlight or {}).get(m, 0)] for m in p["model"]]
         ax.barh(y, p["mean"], color=colours, xerr=[p["mean"] - p["low"], p["high"] - p["mean"]], capsize=3)
         ax.set_yticks(y, p["model"])
-        ax.set_xlabel(f"{metric} (mean over customers, 95% CI)")
-        ax.set_title(f"{prot} protocol", fontsize=10)
-    fig.suptitle(title, fontweight="bold")
+        ax.set_xlim(left=0)
+        _xlabel(ax, f"{metric} (mean over customers, 95% CI)")
+        _title(ax, f"{prot} protocol")
+    _suptitle(fig, title)
     fig.tight_layout()
     return axes
 
 
 def k_selection_plot(table: pd.DataFrame, title: str = "Choosing k"):
     """Elbow (inertia) and silhouette against k; input :func:`retail_lab.marketing.choose_k`."""
-    fig, (a, b) = plt.subplots(1, 2, figsize=(8.5, 3.2))
+    fig, (a, b) = _grid(2, panel_height=2.9)
     a.plot(table["k"], table["inertia"], "o-", color=PALETTE[0])
     a.set_xlabel("number of clusters k")
-    a.set_ylabel("inertia (within-cluster sum of squares)")
-    a.set_title("elbow", fontsize=10)
+    _ylabel(a, "inertia (within-cluster sum of squares)")
+    _title(a, "elbow")
     b.plot(table["k"], table["silhouette"], "s-", color=PALETTE[3])
     best = table.loc[table["silhouette"].idxmax()]
-    b.axvline(best["k"], color="grey", ls=":", label=f"best silhouette: k = {int(best['k'])}")
+    b.axvline(best["k"], color="grey", ls=":", label=f"best: k = {int(best['k'])}")
     b.set_xlabel("number of clusters k")
-    b.set_ylabel("silhouette (-1 to 1, higher = better separated)")
-    b.set_title("silhouette", fontsize=10)
+    _ylabel(b, "silhouette (-1 to 1, higher = better separated)")
+    _title(b, "silhouette")
     b.legend()
-    fig.suptitle(title, fontweight="bold")
+    _suptitle(fig, title)
     fig.tight_layout()
     return np.array([a, b])
 
@@ -570,8 +774,8 @@ def effects_plot(table: pd.DataFrame, xlabel: str, title: str, ax=None):
                 fmt="o", color=PALETTE[0], capsize=4)
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(y, table["label"])
-    ax.set_xlabel(xlabel)
-    ax.set_title(title)
+    _xlabel(ax, xlabel)
+    _title(ax, title)
     return ax
 
 
@@ -585,10 +789,10 @@ def qini_plot(curves: dict, title: str = "Qini curves", ax=None, unit: str = "ex
         ax.plot(c["fraction"] * 100, c[column], color=PALETTE[i % len(PALETTE)], label=name)
     c0 = next(iter(curves.values()))
     ax.plot([0, 100], [0, c0[column].iloc[-1]], ":", color="black", label="random targeting")
-    ax.set_xlabel("share of customers targeted, best-ranked first (%)")
-    ax.set_ylabel(f"{unit} ({'Qini' if column == 'qini' else 'uplift curve'})")
-    ax.set_title(title)
-    ax.legend(fontsize=8)
+    _xlabel(ax, "share of customers targeted, best-ranked first (%)")
+    _ylabel(ax, f"{unit} ({'Qini' if column == 'qini' else 'uplift curve'})")
+    _title(ax, title)
+    _legend_below(ax, ncol=1)
     return ax
 
 
@@ -606,17 +810,19 @@ def lines_plot(table: pd.DataFrame, x: str, ys: dict, xlabel: str, ylabel: str, 
             ax.fill_between(table[x], table[lo], table[hi], color=PALETTE[i % len(PALETTE)], alpha=0.2)
     if reference is not None:
         ax.axhline(reference, color="black", lw=0.8)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.legend(fontsize=8)
+    _xlabel(ax, xlabel)
+    _ylabel(ax, ylabel)
+    _title(ax, title)
+    ax.legend()
     return ax
 
 
 def calibration_plot(logs: dict, title: str = "Simulated and real purchase logs"):
     """Three panels comparing purchase logs (Online Retail columns): the popularity long tail,
-    lines per invoice, and unit prices."""
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.3))
+    lines per invoice, and unit prices (two panels per row; the legend fills the fourth cell)."""
+    fig, axes = plt.subplots(2, 2, figsize=(FIG_WIDTH, 6.4))
+    legend_ax = axes[1, 1]
+    axes = axes.ravel()[:3]
     for i, (name, log) in enumerate(logs.items()):
         c = PALETTE[i % len(PALETTE)]
         counts = np.sort(log.groupby("StockCode", observed=True).size().to_numpy())[::-1]
@@ -629,18 +835,20 @@ def calibration_plot(logs: dict, title: str = "Simulated and real purchase logs"
         prices = prices[prices > 0]
         axes[2].hist(prices, bins=np.logspace(-1.5, 2.5, 40), density=True, histtype="step", color=c, lw=1.5,
                      label=name)
-    axes[0].set_xlabel("products, best-selling first (% of catalogue)")
-    axes[0].set_ylabel("cumulative share of purchase lines (%)")
-    axes[0].set_title("long tail", fontsize=10)
+    _xlabel(axes[0], "products, best-selling first (% of catalogue)")
+    _ylabel(axes[0], "cumulative share of purchase lines (%)")
+    _title(axes[0], "long tail")
     axes[1].set_xscale("log")
-    axes[1].set_xlabel("lines per invoice (log scale)")
+    _xlabel(axes[1], "lines per invoice (log scale)")
     axes[1].set_ylabel("density")
-    axes[1].set_title("basket size", fontsize=10)
+    _title(axes[1], "basket size")
     axes[2].set_xscale("log")
-    axes[2].set_xlabel("unit price (GBP, log scale)")
+    _xlabel(axes[2], "unit price (GBP, log scale)")
     axes[2].set_ylabel("density")
-    axes[2].set_title("prices", fontsize=10)
-    axes[0].legend(fontsize=8)
-    fig.suptitle(title, fontweight="bold")
+    _title(axes[2], "prices")
+    legend_ax.axis("off")
+    handles, labels = axes[0].get_legend_handles_labels()
+    legend_ax.legend(handles, labels, loc="center", frameon=False)
+    _suptitle(fig, title)
     fig.tight_layout()
     return axes
