@@ -42,13 +42,22 @@ def used_names(code: str) -> set[str]:
     return names
 
 
+def link(name: str) -> str:
+    """A cross-reference to the name's entry below (shown without the ``retail_lab.`` prefix).
+
+    A name a chapter imports from where it is re-exported (``retail_lab.set_seed``) resolves
+    to its documented entry (``retail_lab.repro.set_seed``) through book/_ext/book_fixes.py.
+    """
+    return f"{{py:obj}}`{name.removeprefix('retail_lab.')} <{name}>`"
+
+
 def table() -> str:
     lines = ["| chapter | retail_lab names it uses |", "|---|---|"]
     for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
         # one program: imports in the setup cell serve every later cell
         names = used_names("\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code"))
-        lines.append(f"| `{nb.stem}` | {', '.join(f'`{n}`' for n in sorted(names))} |")
+        lines.append(f"| `{nb.stem}` | {', '.join(link(n) for n in sorted(names))} |")
     return "\n".join(lines) + "\n"
 
 
