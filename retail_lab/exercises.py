@@ -1,8 +1,11 @@
 """Answer checkers for the chapters' exercises.
 
-A reader calls ``check("ch01", "q2", answer)`` in a notebook. The checker computes the
-correct answer itself (from the package and the data), so the notebook never shows it, and
-answers with "correct" or with a hint about what is wrong.
+A reader calls ``check("4.3.1", answer)`` in a notebook: the id is the exercise's number in
+the book, the chapter's article section and the exercise's place in it ("Exercise 4.3.1",
+see ``retail_lab.chapters``). The old form ``check("ch05", "q1", answer)`` (file number and
+question) is still accepted and means the same exercise. The checker computes the correct
+answer itself (from the package and the data), so the notebook never shows it, and answers
+with "correct" or with a hint about what is wrong.
 
 What a wrong answer learns (the hint design)
 ---------------------------------------------
@@ -36,7 +39,20 @@ import numpy as np
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from .chapters import CHAPTERS
+from .chapters import chapter as _chapter
+from .chapters import parse_exercise_id
+
 __all__ = ["Question", "CheckResult", "QUESTIONS", "check", "questions"]
+
+
+def _exercise_id(chapter: str, qid: str) -> str:
+    """``("ch05", "q1")`` -> ``"4.3.1"``; ids outside the chapter map are shown as they are."""
+    m = re.fullmatch(r"q(\d+)", qid) if isinstance(qid, str) else None
+    try:
+        return f"{_chapter(chapter).section}.{int(m.group(1))}" if m else f"{chapter} {qid}"
+    except KeyError:
+        return f"{chapter} {qid}"
 
 
 @dataclass(frozen=True)
@@ -46,7 +62,8 @@ class Question:
     Attributes
     ----------
     chapter, qid : str
-        E.g. ``"ch01"``, ``"q2"``.
+        The chapter's file number and the question's place in it, e.g. ``"ch05"``, ``"q1"``
+        (``id`` is the number the book shows: ``"4.3.1"``).
     prompt : str
         The question as the chapter asks it.
     expected : callable
@@ -67,19 +84,30 @@ class Question:
     rel_tol: float = 0.01
     hint: str = ""
 
+    @property
+    def id(self) -> str:
+        """The exercise's number in the book, ``"4.3.1"`` (``check(q.id, answer)``)."""
+        return _exercise_id(self.chapter, self.qid)
+
 
 @dataclass(frozen=True)
 class CheckResult:
-    """The verdict on one answer. ``correct`` is None when no answer was given."""
+    """The verdict on one answer. ``correct`` is None when no answer was given.
+    ``exercise`` is the exercise's number in the book (``"4.3.1"``); ``chapter`` and ``qid``
+    its old two-part id (``"ch05"``, ``"q1"``)."""
 
     chapter: str
     qid: str
     correct: bool | None
     message: str
 
+    @property
+    def exercise(self) -> str:
+        return _exercise_id(self.chapter, self.qid)
+
     def __repr__(self) -> str:
         mark = {True: "Correct", False: "Not yet", None: "No answer"}[self.correct]
-        return f"[{self.chapter} {self.qid}] {mark}: {self.message}"
+        return f"[Exercise {self.exercise}] {mark}: {self.message}"
 
     def __bool__(self) -> bool:
         return bool(self.correct)
@@ -541,7 +569,13 @@ QUESTIONS: dict[tuple[str, str], Question] = {
 
 
 def questions(chapter: str | None = None) -> list[Question]:
-    """All registered questions, or those of one chapter."""
+    """All registered questions, or those of one chapter: its section (``"4.3"``) or its old
+    id (``"ch05"``). ``[q.id for q in questions("4.3")]`` lists the ids ``check`` accepts."""
+    if chapter is not None:
+        try:
+            chapter = _chapter(chapter).legacy if isinstance(chapter, str) else chapter
+        except KeyError:
+            pass
     return [q for q in QUESTIONS.values() if chapter is None or q.chapter == chapter]
 
 
@@ -761,15 +795,31 @@ def _normalise_key(chapter: Any, qid: Any) -> tuple[Any, Any]:
     return norm(chapter, _CHAPTER_RE, "ch{:02d}"), norm(qid, _QID_RE, "q{}")
 
 
-def check(chapter: str, qid: str, answer: Any) -> CheckResult:
-    """Check a reader's answer to an exercise.
+def _key_from_id(exercise: Any) -> tuple[str, str]:
+    """``"4.3.1"`` -> ``("ch05", "q1")``, the key of ``QUESTIONS``; KeyError naming the
+    valid ids when there is no such exercise."""
+    parsed = parse_exercise_id(exercise)
+    if parsed is not None:
+        ch, n = parsed
+        key = (ch.legacy, f"q{n}")
+        if key in QUESTIONS:
+            return key
+        known = ", ".join(q.id for q in questions(ch.legacy))
+        raise KeyError(f"no exercise {_short(exercise)}; chapter {ch.section} has: {known}")
+    ranges = ", ".join(f"{c.exercise_ids[0]}-{c.exercise_ids[-1]}" for c in CHAPTERS
+                       if questions(c.legacy))
+    raise KeyError(f"no exercise {_short(exercise)}; exercises are numbered chapter.exercise, "
+                   f"as their titles in the book show: {ranges}")
+
+
+def check(exercise: str, *args: Any) -> CheckResult:
+    """Check a reader's answer to an exercise: ``check("4.3.1", answer)``.
 
     Parameters
     ----------
-    chapter : str
-        E.g. ``"ch01"``.
-    qid : str
-        E.g. ``"q1"``.
+    exercise : str
+        The exercise's number as its title in the book shows it: ``"4.3.1"`` is the first
+        exercise of chapter 4.3 (``"Exercise 4.3.1"`` is read the same way).
     answer : any
         The reader's answer; ``None`` means "not answered yet".
 
@@ -782,8 +832,10 @@ def check(chapter: str, qid: str, answer: Any) -> CheckResult:
     Raises
     ------
     KeyError
-        Unknown chapter or question (the message lists the chapter's questions, or the
-        chapters). ``"ch1"``, ``1`` and ``"Q1"`` are read as ``"ch01"`` and ``"q1"``.
+        Unknown exercise (the message lists the chapter's exercises, or how they are
+        numbered).
+    TypeError
+        Called with neither one answer nor a question and an answer after the id.
 
     Notes
     -----
@@ -791,11 +843,37 @@ def check(chapter: str, qid: str, answer: Any) -> CheckResult:
     below it (see the module's notes): enough to catch a unit or scale slip, not enough to
     bisect the answer.
 
+    The old form ``check(chapter, qid, answer)``, with the chapter's file number and the
+    question (``check("ch05", "q1", answer)`` for exercise 4.3.1), is still accepted;
+    ``"ch5"``, ``5`` and ``"Q1"`` are read as ``"ch05"`` and ``"q1"``.
+
     Examples
     --------
-    >>> check("ch01", "q2", None)
-    [ch01 q2] No answer: replace None with your answer, then run the cell again.
+    >>> check("1.2", None)
+    [Exercise 1.2] No answer: replace None with your answer, then run the cell again.
+    >>> check("ch01", "q2", None)  # the old form of the same exercise
+    [Exercise 1.2] No answer: replace None with your answer, then run the cell again.
     """
+    if len(args) == 1:
+        key, answer = _key_from_id(exercise), args[0]
+    elif len(args) == 2:
+        key, answer = _legacy_key(exercise, args[0]), args[1]
+    else:
+        raise TypeError("check takes the exercise's number and your answer, "
+                        "e.g. check(\"4.3.1\", answer)")
+    chapter, qid = key
+    q = QUESTIONS[key]
+    if answer is None:
+        return CheckResult(chapter, qid, None, "replace None with your answer, then run the cell again.")
+    value, why = _parse(q, answer)
+    if value is None:  # malformed: say why without computing (or loading) the answer
+        return CheckResult(chapter, qid, False, f"{why}. {q.hint}")
+    ok, msg = _compare(q, answer, q.expected())
+    return CheckResult(chapter, qid, ok, "well done." if ok else msg)
+
+
+def _legacy_key(chapter: Any, qid: Any) -> tuple[Any, Any]:
+    """The key of ``QUESTIONS`` for the old form ``check("ch05", "q1", answer)``."""
     key = _normalise_key(chapter, qid)
     try:
         known_key = key in QUESTIONS
@@ -808,12 +886,4 @@ def check(chapter: str, qid: str, answer: Any) -> CheckResult:
             raise KeyError(f"no exercise {key[0]} {_short(qid)}; {key[0]} has: {known}")
         raise KeyError(f"no exercise {_short(chapter)} {_short(qid)}; the chapters are "
                        f"{', '.join(chapters)} (questions('ch01') lists a chapter's questions)")
-    chapter, qid = key
-    q = QUESTIONS[key]
-    if answer is None:
-        return CheckResult(chapter, qid, None, "replace None with your answer, then run the cell again.")
-    value, why = _parse(q, answer)
-    if value is None:  # malformed: say why without computing (or loading) the answer
-        return CheckResult(chapter, qid, False, f"{why}. {q.hint}")
-    ok, msg = _compare(q, answer, q.expected())
-    return CheckResult(chapter, qid, ok, "well done." if ok else msg)
+    return key

@@ -8,17 +8,46 @@ import numpy as np
 import pytest
 
 from retail_lab import environment_report, set_seed
+from retail_lab.chapters import CHAPTERS
 from retail_lab.exercises import QUESTIONS, check, questions
 
 
 def test_no_answer_and_unknown():
+    r = check("1.2", None)
+    assert r.correct is None and "replace None" in repr(r) and repr(r).startswith("[Exercise 1.2]")
+    with pytest.raises(KeyError, match="chapter 1 has: 1.1, 1.2, 1.3"):
+        check("1.9", 1)
+    with pytest.raises(KeyError, match="chapter 4.3 has: 4.3.1, 4.3.2, 4.3.3"):
+        check("4.3.7", 1)
+    with pytest.raises(KeyError, match=r"numbered chapter\.exercise.*1\.1-1\.3.*4\.3\.1-4\.3\.3"):
+        check("10.1", 1)  # no chapter 10 (the file 10_ is chapter 6.4)
+    with pytest.raises(TypeError, match=r'check\("4\.3\.1", answer\)'):
+        check("4.3.1")
+
+
+def test_the_old_two_part_ids_are_aliases_of_the_exercise_numbers():
+    """check("ch05", "q1", a) (file number, question) is exercise 4.3.1: the chapters show
+    the new form, old notebooks keep working."""
+    assert repr(check("ch05", "q1", None)) == repr(check("4.3.1", None))
+    assert repr(check("ch01", "q2", None)) == repr(check("Exercise 1.2", None))
     r = check("ch01", "q2", None)
     assert r.correct is None and "replace None" in repr(r)
     with pytest.raises(KeyError, match="ch01 has: q1, q2, q3"):
         check("ch01", "q9", 1)
+    for q in QUESTIONS.values():
+        assert check(q.id, None).exercise == check(q.chapter, q.qid, None).exercise == q.id
+
+
+def test_exercise_ids_follow_the_chapter_map():
+    """Every chapter's exercise ids (retail_lab.chapters) have a checker, and nothing else."""
+    assert sorted(q.id for q in QUESTIONS.values()) == sorted(
+        i for c in CHAPTERS for i in c.exercise_ids)
+    assert [q.id for q in questions("4.3")] == ["4.3.1", "4.3.2", "4.3.3"]
+    assert [q.id for q in questions("ch05")] == ["4.3.1", "4.3.2", "4.3.3"]
 
 
 def test_int_question_right_and_wrong():
+    assert check("1.2", 354_823_168)
     assert check("ch01", "q2", 354_823_168)
     # within the answer's power of ten: no direction (bisection must not find the answer)
     wrong = check("ch01", "q2", 355_000_000)
@@ -45,7 +74,8 @@ def test_data_questions_right_and_wrong(real_data, monkeypatch):
 
     for key, q in QUESTIONS.items():
         truth = q.expected()
-        assert check(*key, truth), key
+        assert check(q.id, truth), q.id
+        assert check(*key, truth), key  # the old form of the same exercise
         if q.kind == "bool":
             assert not check(*key, not truth)
         elif q.kind == "int":

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from retail_lab.chapters import CHAPTERS, chapter
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 IDS = [p.name for p in NOTEBOOKS]
@@ -32,17 +34,21 @@ def test_chapters_exist_and_are_in_the_toc():
         assert f"notebooks/{p.stem}" in toc, f"{p.name} is not in _toc.yml"
 
 
-#: Chapter file number -> the article section it mirrors (CONTRIBUTING.md, chapter map).
-ARTICLE_SECTION = {"01": "1", "02": "2", "03": "3", "04": "4", "05": "4.3", "06": "5",
-                   "07": "6.1", "08": "6.2", "09": "6.3", "10": "6.4", "11": "7", "12": "8",
-                   "13": "9"}
+def test_the_chapter_map_lists_every_chapter_once_in_the_toc_order():
+    """retail_lab.chapters is the one chapter map (file, article section, title, exercises,
+    budget): it names exactly the notebooks, in the order of _toc.yml and of the files."""
+    assert [c.file for c in CHAPTERS] == [p.stem for p in NOTEBOOKS]
+    toc = (ROOT / "_toc.yml").read_text()
+    assert sorted(CHAPTERS, key=lambda c: toc.index(c.docname)) == list(CHAPTERS)
+    assert len({c.section for c in CHAPTERS}) == len(CHAPTERS)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_title_has_section_number_and_chinese(path):
+    """The title is the chapter map's: "# 4.3 Case study: ... (案例分析与讲解)"."""
     first = src(cells(load(path), "markdown")[0]).splitlines()[0]
-    number = re.escape(ARTICLE_SECTION[path.name[:2]])
-    assert re.match(rf"^# {number} .+ \(.*[\u4e00-\u9fff].*\)$", first), first
+    assert first == chapter(path.stem).heading
+    assert re.match(r"^# [\d.]+ .+ \(.*[\u4e00-\u9fff].*\)$", first), first
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
@@ -85,6 +91,7 @@ def test_three_exercises_with_hidden_solutions(path):
     exercises = re.findall(r"```\{exercise\}", md)
     solutions = re.findall(r"```\{solution\}[^\n]*\n:class: dropdown", md)
     assert len(exercises) >= 3 and len(solutions) == len(exercises)
+    assert len(exercises) == chapter(path.stem).n_exercises, "update retail_lab/chapters.py"
     for heading in ("What you will learn", "What the article says", "## Verdict on the article",
                     "## Summary", "## Exercises"):
         assert heading in md, heading
@@ -95,10 +102,38 @@ def test_notebook_is_small(path):
     assert path.stat().st_size < 2 * 2**20
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_answer_checks_use_the_exercise_numbers(path):
+    """Exercise k of chapter S is "Exercise S.k" in the book (book/_ext/course_book.py), and
+    its prompt and the chapter's check cell use the same id: check("S.k", answer). The old
+    form check("ch05", "q1", ...) is only an alias (retail_lab.exercises), not used here."""
+    from retail_lab.exercises import QUESTIONS
+
+    ch = chapter(path.stem)
+    nb = load(path)
+    md = "\n".join(src(c) for c in cells(nb, "markdown"))
+    blocks = re.findall(r"```\{exercise\}[^\n]*\n(.*?)^```", md, re.DOTALL | re.MULTILINE)
+    assert len(blocks) == ch.n_exercises
+    ids = {q.id for q in QUESTIONS.values()}
+    for exercise_id, body in zip(ch.exercise_ids, blocks):
+        used = re.findall(r'check\("([^"]+)"', body)
+        assert used == [exercise_id], f"Exercise {exercise_id} should check {exercise_id!r}: {used}"
+        assert exercise_id in ids, f"no checker for {exercise_id} in retail_lab.exercises"
+    code = "\n".join(src(c) for c in cells(nb, "code"))
+    for text in (md, code):
+        assert not re.search(r'check\("ch\d+"', text), "use check(\"<section>.<k>\", answer)"
+        assert set(re.findall(r'check\("([^"]+)"', text)) <= set(ch.exercise_ids)
+
+
 def test_benchmark_table_lists_every_chapter():
+    """Named as the sidebar names them ("4.3 Collaborative filtering"), not by file number;
+    the CSV keeps one row per notebook file for the course map's run times."""
     table = (ROOT / "book" / "_generated" / "benchmarks.md").read_text()
-    for p in NOTEBOOKS:
-        assert f"`{p.name}`" in table, f"{p.name} missing: run `make bench`"
+    csv_text = (ROOT / "book" / "_generated" / "benchmarks.csv").read_text()
+    for c in CHAPTERS:
+        assert f"| {c.label} |" in table, f"{c.label} missing: run `make bench`"
+        assert f"\n{c.file}.ipynb," in csv_text, f"{c.file} missing: run `make bench`"
+    assert ".ipynb" not in table and not re.search(r"\| `?\d\d_", table)
     assert "| NO |" not in table, "a chapter is over its time or memory budget"
 
 
