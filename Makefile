@@ -38,7 +38,7 @@ $(ENV_STAMP): pyproject.toml $(LOCK)
 	@echo "== creating $(VENV) with $(PYTHON) and installing from $(LOCK) =="
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet --constraint $(LOCK) --editable ".[book,test]"
+	$(BIN)/python -m pip install --quiet --constraint $(LOCK) --editable ".[book,test,lab]"
 	touch $@
 
 $(VENDOR_STAMP): tools/vendor/package.json tools/vendor/package-lock.json tools/vendor_js.py

@@ -41,6 +41,7 @@ __all__ = [
 #:   (GPU kernels give other numbers; every chapter fits its budget on 2 CPU cores).
 #: - ``TF_ENABLE_ONEDNN_OPTS=0``: no oneDNN graph rewrites (their results depend on the CPU).
 #: - ``TF_CPP_MIN_LOG_LEVEL=3``: no C++ log lines in stored outputs.
+#:
 #: XLA stays off: Keras 3 on TensorFlow does not JIT-compile on a CPU-only machine.
 NUMERIC_ENV: dict[str, str] = {
     "ONEDNN_MAX_CPU_ISA": "AVX2",

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from retail_lab.chapters import chapter
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import reader_edition as reader  # noqa: E402
@@ -248,7 +250,7 @@ def test_student_edition_has_no_solutions_and_no_outputs(source):
         if c["cell_type"] == "code":
             assert c["outputs"] == [] and c["execution_count"] is None
     n = len(re.findall(r"```\{exercise\}", markdown(load(source))))
-    assert n >= 3 and len(re.findall(r"^\*\*Exercise \d+\.\d+\*\*", md, re.MULTILINE)) == n
+    assert n >= 3 and len(re.findall(r"^\*\*Exercise \d+(?:\.\d+)+\*\*", md, re.MULTILINE)) == n
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=[p.name for p in SOURCES])
@@ -260,8 +262,9 @@ def test_full_edition_folds_every_solution_in_details(source):
     inside, outside = "\n".join(folded), DETAILS.sub("", md)
     for line in _solution_lines(source):
         assert line in inside and line not in outside, line
-    labels = re.findall(r"^\*\*Exercise (\d+\.\d+)\*\*", md, re.MULTILINE)
-    assert re.findall(r"<summary>Solution to Exercise (\d+\.\d+)</summary>", md) == labels
+    labels = re.findall(r"^\*\*Exercise (\d+(?:\.\d+)+)\*\*", md, re.MULTILINE)
+    assert labels and all(lab.rsplit(".", 1)[0] == chapter(source.stem).section for lab in labels)
+    assert re.findall(r"<summary>Solution to Exercise ([\d.]+)</summary>", md) == labels
 
 
 # ---- make lab: what a reader needs, pinned, as root, both editions reachable --------------

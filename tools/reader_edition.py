@@ -187,7 +187,13 @@ class Chapter:
 
     def __init__(self, path: Path, nb: dict):
         self.path = path
-        self.prefix = path.name[:2]
+        # exercises are numbered by the article's section, like the book (Exercise 4.3.1)
+        from retail_lab.chapters import chapter
+
+        try:
+            self.prefix = chapter(path.stem).section
+        except KeyError:  # a notebook outside the book's chapter map: its file number
+            self.prefix = path.name[:2]
         self.glue = glued(nb)
         self.cited: list[str] = []
         self.exercises: dict[str, str] = {}  # label -> "05.1"
@@ -253,8 +259,8 @@ class Chapter:
 
     # -- directives
     def exercise_number(self, label: str | None) -> str:
-        m = re.fullmatch(r"ch(\d+)-ex(\d+)", label or "")
-        number = (f"{m.group(1)}.{int(m.group(2))}" if m
+        m = re.fullmatch(r"ch\d+-ex(\d+)", label or "")
+        number = (f"{self.prefix}.{int(m.group(1))}" if m
                   else f"{self.prefix}.{len(self.exercises) + 1}")
         if label:
             self.exercises[label] = number
