@@ -41,13 +41,19 @@ def execute(path: Path, inplace: bool) -> float:
 
 
 def _relative_paths(nb) -> None:
-    """Show stored tracebacks (cells tagged raises-exception) with paths relative to the
-    project, so the book does not print the building machine's directories."""
+    """Store tracebacks (cells tagged raises-exception) as a reader needs them: paths relative
+    to the project (not the building machine's directories), and only the reader's own cell
+    and the error itself, not the frames inside the libraries."""
     prefix = str(ROOT) + os.sep
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
-                out["traceback"] = [line.replace(prefix, "") for line in out["traceback"]]
+                tb = [line.replace(prefix, "") for line in out["traceback"]]
+                if len(tb) > 3:  # header, the cell's frame, ..., the error line
+                    hidden = len(tb) - 3
+                    tb = tb[:2] + [f"... ({hidden} frame{'s' if hidden > 1 else ''} inside the "
+                                   "libraries omitted)", tb[-1]]
+                out["traceback"] = tb
 
 
 if __name__ == "__main__":
