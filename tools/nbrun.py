@@ -49,10 +49,13 @@ def _relative_paths(nb) -> None:
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
                 tb = [line.replace(prefix, "") for line in out["traceback"]]
-                if len(tb) > 3:  # header, the cell's frame, ..., the error line
-                    hidden = len(tb) - 3
-                    tb = tb[:2] + [f"... ({hidden} frame{'s' if hidden > 1 else ''} inside the "
-                                   "libraries omitted)", tb[-1]]
+                # IPython's list: a rule, the header, the cell's frame, library frames, the error
+                cell_frame = next((i for i, line in enumerate(tb) if "Cell" in line[:40]), None)
+                if cell_frame is not None and len(tb) - cell_frame > 2:
+                    hidden = len(tb) - cell_frame - 2
+                    tb = tb[:cell_frame + 1] + [
+                        f"... ({hidden} frame{'s' if hidden > 1 else ''} inside the libraries "
+                        "omitted)", tb[-1]]
                 out["traceback"] = tb
 
 
