@@ -165,27 +165,32 @@ def _check_k(k) -> int:
     return int(k)
 
 
-#: Scores closer than this, relative to the largest score magnitude of their row, count as
-#: tied and are ranked by item index: 2**-20 (about one part in a million) for float64 scores,
-#: 2**-12 (about 2.4e-4, 4,096 float32 steps) for float32 scores, whose own last bit is coarse.
-TIE_RESOLUTION = {np.dtype(np.float64): 2.0 ** -20, np.dtype(np.float32): 2.0 ** -12}
+#: Float64 scores closer than this, relative to the largest score magnitude of their row,
+#: count as tied and are ranked by item index: 2**-20, about one part in a million, far above
+#: the last-bit differences between CPUs' BLAS kernels (about 1e-16) and far below differences
+#: that matter for a ranking. Float32 scores are ranked as they are: their own resolution
+#: (2**-24) is already coarser than the float64 differences that reach them through a cast, and
+#: the book's float32 scores (sparse products, Keras with the pinned kernels) are identical on
+#: every CPU.
+TIE_RESOLUTION = 2.0 ** -20
 
 
 def tie_safe(scores: np.ndarray) -> np.ndarray:
-    """Scores rounded to a grid of :data:`TIE_RESOLUTION` times each row's largest magnitude.
+    """Float64 scores rounded to a grid of :data:`TIE_RESOLUTION` times each row's largest
+    magnitude; float32 scores unchanged.
 
     Two items whose scores are mathematically equal (two products bought by exactly the same
-    customers, say) can get scores that differ in the last bit, and which one is larger depends
-    on the CPU's BLAS kernel. Ranking the rounded scores makes such ties exact, so they are
-    broken by item index on every machine. Infinities and NaN are kept.
+    customers, say) can get float64 scores that differ in the last bit, and which one is larger
+    depends on the CPU's BLAS kernel. Ranking the rounded scores makes such ties exact, so they
+    are broken by item index on every machine. Infinities and NaN are kept.
 
     Parameters
     ----------
-    scores : ndarray, shape (n_rows, n_items), float (other dtypes are ranked as float64)
+    scores : ndarray, shape (n_rows, n_items)
 
     Returns
     -------
-    ndarray of the same shape (float32 stays float32, anything else becomes float64)
+    ndarray of the same shape: float32 input as it is, anything else as rounded float64
 
     Examples
     --------
@@ -194,16 +199,15 @@ def tie_safe(scores: np.ndarray) -> np.ndarray:
     [[0, 1]]
     """
     s = np.asarray(scores)
-    dtype = np.dtype(np.float32) if s.dtype == np.float32 else np.dtype(np.float64)
-    s = s.astype(dtype, copy=False)
-    if s.size == 0:
+    if s.dtype == np.float32 or s.size == 0:
         return s
+    s = s.astype(np.float64, copy=False)
     out = np.abs(s)  # one working array, reused in place (score matrices can be large)
     out[~np.isfinite(out)] = 0
     mag = out.max(axis=1, keepdims=True)
     mag[mag == 0] = 1
     np.divide(s, mag, out=out)
-    out /= dtype.type(TIE_RESOLUTION[dtype])
+    out /= TIE_RESOLUTION
     return np.round(out, out=out)
 
 
