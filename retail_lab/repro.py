@@ -58,7 +58,8 @@ NUMERIC_ENV: dict[str, str] = {
 #: ``OPENBLAS_CORETYPE`` is deliberately left as the machine sets it: some processors need a
 #: specific kernel to compute correctly. BLAS kernels (and NumPy's SIMD loops) differ in the last
 #: bit between CPUs, so the book shows and glues numbers at their displayed precision
-#: (:func:`shown`) and ranks on scores rounded before ties are broken.
+#: (:func:`shown`), and the scores its recommenders rank come from sparse products and
+#: element-wise operations, not from BLAS.
 BLAS_THREADS = 2
 
 

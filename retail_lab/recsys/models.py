@@ -18,7 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = ["Recommender", "Popularity", "ItemKNN", "FusedItemKNN", "RepeatBuyer", "EASE", "Blend",
-           "text_similarity", "top_k", "tie_safe", "TIE_RESOLUTION", "check_interactions", "check_rows"]
+           "text_similarity", "top_k", "check_interactions", "check_rows"]
 
 
 # --------------------------------------------------------------------------- input checks
@@ -165,63 +165,20 @@ def _check_k(k) -> int:
     return int(k)
 
 
-#: Float64 scores closer than this, relative to the largest score magnitude of their row,
-#: count as tied and are ranked by item index: 2**-20, about one part in a million, far above
-#: the last-bit differences between CPUs' BLAS kernels (about 1e-16) and far below differences
-#: that matter for a ranking. Float32 scores are ranked as they are: their own resolution
-#: (2**-24) is already coarser than the float64 differences that reach them through a cast, and
-#: the book's float32 scores (sparse products, Keras with the pinned kernels) are identical on
-#: every CPU.
-TIE_RESOLUTION = 2.0 ** -20
-
-
-def tie_safe(scores: np.ndarray) -> np.ndarray:
-    """Float64 scores rounded to a grid of :data:`TIE_RESOLUTION` times each row's largest
-    magnitude; float32 scores unchanged.
-
-    Two items whose scores are mathematically equal (two products bought by exactly the same
-    customers, say) can get float64 scores that differ in the last bit, and which one is larger
-    depends on the CPU's BLAS kernel. Ranking the rounded scores makes such ties exact, so they
-    are broken by item index on every machine. Infinities and NaN are kept.
-
-    Parameters
-    ----------
-    scores : ndarray, shape (n_rows, n_items)
-
-    Returns
-    -------
-    ndarray of the same shape: float32 input as it is, anything else as rounded float64
-
-    Examples
-    --------
-    >>> s = np.array([[0.3, 0.1 + 0.2, 0.2]])   # 0.1 + 0.2 == 0.30000000000000004
-    >>> top_k(s, 2).tolist()                     # tied after rounding: lower index first
-    [[0, 1]]
-    """
-    s = np.asarray(scores)
-    if s.dtype == np.float32 or s.size == 0:
-        return s
-    s = s.astype(np.float64, copy=False)
-    out = np.abs(s)  # one working array, reused in place (score matrices can be large)
-    out[~np.isfinite(out)] = 0
-    mag = out.max(axis=1, keepdims=True)
-    mag[mag == 0] = 1
-    np.divide(s, mag, out=out)
-    out /= TIE_RESOLUTION
-    return np.round(out, out=out)
-
-
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k largest scores per row, best first; ties broken by lower index.
+    """Indices of the k largest scores per row, best first; exact ties broken by lower index.
 
-    Scores are compared after :func:`tie_safe` rounding, so last-bit differences between
-    machines cannot reorder items whose scores are equal.
+    The ranking compares scores exactly, so it is the same on every machine as long as the
+    scores are: the book's models compute them with sparse products and element-wise
+    operations (no CPU-dependent BLAS kernel), Keras models with the pinned kernels
+    (:data:`retail_lab.repro.NUMERIC_ENV`), and EASE stores its float64 solution as float32.
+    Scores must not be rounded before ranking: models encode secondary keys in small
+    differences (the repeat model adds popularity times 1e-6 to order unbought products).
     """
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
     n_rows, n_items = scores.shape
     k = min(k, n_items)
-    scores = tie_safe(scores)
     if k * 4 >= n_items or n_rows == 0:
         return np.argsort(-scores, axis=1, kind="stable")[:, :k]
     # Same result as the full stable sort, faster: keep every score above the k-th largest,
