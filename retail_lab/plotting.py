@@ -63,10 +63,15 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F
 # ~800 px text column; 11 pt = 15 CSS px, the size of the body text). The PNG is rendered at
 # twice that (IPython's "retina" format: 1200 px wide, with width/height metadata of half the
 # pixel size, which Jupyter and myst-nb turn into <img width=...>), so it is sharp on 2x screens.
+#: CSS pixels a figure is shown at on a 390 px phone (the theme pads the text 16 px per side).
 PHONE_WIDTH_PX = 358
+#: The smallest text height, in CSS pixels, the book accepts on a phone.
 MIN_TEXT_PX = 9
+#: Width of every figure, in inches (taller instead of wider: panels wrap at two per row).
 FIG_WIDTH = 6.0
+#: CSS pixels per inch on a desktop (the PNG is rendered at twice this).
 DPI = 100
+#: The smallest font size, in points, of any text in a figure.
 MIN_FONT_PT = 11
 assert MIN_FONT_PT * PHONE_WIDTH_PX / FIG_WIDTH / 72 >= MIN_TEXT_PX
 #: Extra keywords for the PNG writer: lossless, but let Pillow search for the smallest encoding.
@@ -479,10 +484,11 @@ def scaling_plot(df: pd.DataFrame, title: str = "Cost and quality as the network
     _title(b, "Quality")
     # one legend for both panels, under them: inside either panel it would cover a line
     handles, labels = a.get_legend_handles_labels()
-    a.figure.legend(handles, labels, loc="lower center", ncol=min(3, len(labels)), frameon=False)
+    # two entries per row: three of these labels at 11 pt are wider than the figure
+    a.figure.legend(handles, labels, loc="lower center", ncol=min(2, len(labels)), frameon=False)
     fig = a.figure
     _suptitle(fig, title)
-    fig.tight_layout(rect=(0, 0.35 * (1 + (len(labels) - 1) // 3) / fig.get_figheight(), 1, 1))
+    fig.tight_layout(rect=(0, 0.35 * (1 + (len(labels) - 1) // 2) / fig.get_figheight(), 1, 1))
     return axes
 
 

@@ -196,8 +196,15 @@ def test_plot_draws_labels_and_closes(name):
     assert not small, f"{name}: text below {plotting.MIN_FONT_PT} pt: {small[:5]}"
     # nothing drawn outside the figure once saved with the inline backend's settings
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
+    fig.savefig(buf, format="png", bbox_inches="tight", dpi=50)
     assert buf.tell() > 0
+    # a legend or title wider than the figure widens the saved PNG, and a phone shrinks it:
+    # the saved width must stay the book's width (the 0.2 in is tight_bbox's padding)
+    from PIL import Image
+
+    buf.seek(0)
+    width_in = Image.open(buf).size[0] / 50
+    assert width_in <= plotting.FIG_WIDTH + 0.2, f"{name}: saved {width_in:.2f} in wide"
     plt.close(fig)
     assert not plt.fignum_exists(fig.number)
 
