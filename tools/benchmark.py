@@ -85,6 +85,17 @@ def table_only() -> int:
     return 0
 
 
+def _cpu_model() -> str:
+    """The processor's model name (Linux), else the platform's processor string."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
 def main(argv: list[str]) -> int:
     if argv == ["--table-only"]:
         return table_only()
@@ -102,7 +113,7 @@ def main(argv: list[str]) -> int:
         w = csv.writer(fh)
         w.writerow(["notebook", "seconds", "peak_mb", "within_budget"])
         w.writerows(rows)
-    machine = (f"{psutil.cpu_count(logical=True)} CPU cores, "
+    machine = (f"{_cpu_model()}, {psutil.cpu_count(logical=True)} CPU cores, "
                f"{psutil.virtual_memory().total / 2**30:.0f} GiB RAM, "
                f"Python {platform.python_version()}, {platform.system()} {platform.machine()}")
     write_table(rows, machine)
