@@ -19,7 +19,8 @@ os.environ.update(numeric_env())
 
 
 # ---- no network in tests ---------------------------------------------------------------------
-# An audit hook sees every Python-level name lookup and connection before it happens. Anything
+# An audit hook sees Python-level name lookups (getaddrinfo, gethostbyname, gethostbyaddr,
+# getnameinfo), connections and datagrams (connect, sendto, sendmsg) before they happen. Anything
 # that is not the loopback range (127.0.0.0/8, ::1, localhost) is refused, so no packet leaves,
 # and recorded, so the test that tried it fails even if the code under test caught the error.
 # Unix sockets are local by nature and pass. nbval's kernels are separate processes; the stored
@@ -39,20 +40,31 @@ def _is_local(host) -> bool:
     if host in _LOCAL_NAMES:
         return True
     try:
-        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+        ip = ipaddress.ip_address(str(host).split("%")[0])
     except ValueError:
         return False
+    if getattr(ip, "ipv4_mapped", None) is not None:  # ::ffff:127.0.0.1
+        ip = ip.ipv4_mapped
+    # 0.0.0.0 and :: as a destination mean this machine
+    return ip.is_loopback or ip.is_unspecified
+
+
+def _refuse(what: str) -> None:
+    _blocked.append(what)
+    raise NetworkBlocked(f"tests must not use the network: {what} refused")
 
 
 def _network_audit(event: str, args) -> None:
-    if event == "socket.connect":
-        sock, address = args[0], args[1]
-        if sock.family in (socket.AF_INET, socket.AF_INET6) and not _is_local(address[0]):
-            _blocked.append(f"connect to {address!r}")
-            raise NetworkBlocked(f"tests must not use the network: connect to {address!r} refused")
-    elif event == "socket.getaddrinfo" and not _is_local(args[0]):
-        _blocked.append(f"name lookup of {args[0]!r}")
-        raise NetworkBlocked(f"tests must not use the network: name lookup of {args[0]!r} refused")
+    if event in ("socket.connect", "socket.sendto", "socket.sendmsg"):
+        sock, address = args[0], args[-1] if event == "socket.sendto" else args[1]
+        if (sock.family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple)
+                and not _is_local(address[0])):
+            _refuse(f"{event.split('.')[1]} to {address!r}")
+    elif event in ("socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyname_ex",
+                   "socket.gethostbyaddr", "socket.getnameinfo"):
+        host = args[0][0] if event == "socket.getnameinfo" else args[0]
+        if not _is_local(host):
+            _refuse(f"name lookup of {host!r}")
 
 
 sys.addaudithook(_network_audit)

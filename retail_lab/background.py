@@ -99,6 +99,9 @@ def keras_param_counts() -> pd.DataFrame:
     DataFrame
         model, parameters (int).
     """
+    from .repro import import_tensorflow
+
+    import_tensorflow()  # the book's numeric configuration first
     import keras
     from keras import layers
 

@@ -779,8 +779,19 @@ def _short(x: Any) -> str:
 
 
 def _normalise_key(chapter: Any, qid: Any) -> tuple[Any, Any]:
-    """``1``, ``"1"``, ``"ch1"``, ``"CH01"`` -> ``"ch01"``; ``1``, ``"Q1"`` -> ``"q1"``
+    """``"ch1"``, ``"CH01"`` -> ``"ch01"`` (the old answer-check ids count chapter files);
+    a bare section, ``5``, ``"5"`` or ``"6.2"``, -> that chapter's old id (``5`` is chapter 5,
+    the Keras recommender, as the book numbers it); ``1``, ``"Q1"`` -> ``"q1"``
     (unambiguous spellings only; anything else is returned unchanged)."""
+    from .chapters import CHAPTERS
+
+    if isinstance(chapter, (int, np.integer)) and not isinstance(chapter, (bool, np.bool_)):
+        chapter = str(int(chapter))
+    if isinstance(chapter, str) and len(chapter) <= 20:
+        by_section = {c.section: c.legacy for c in CHAPTERS}
+        if chapter.strip() in by_section:
+            chapter = by_section[chapter.strip()]
+
     def norm(x, regex, fmt):
         if isinstance(x, (bool, np.bool_)):
             return x

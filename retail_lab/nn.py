@@ -225,6 +225,9 @@ class MLP:
         Its loss is ``"binary_crossentropy"`` or ``"mean_squared_error"`` to match; compile
         it with an optimizer of your choice.
         """
+        from .repro import import_tensorflow
+
+        import_tensorflow()  # the book's numeric configuration first
         import keras
 
         old = keras.config.floatx()
@@ -457,6 +460,9 @@ def keras_conv_filter(x, k: int, epochs: int = 400, learning_rate: float = 0.02,
     losses : list of float
         Training loss per epoch.
     """
+    from .repro import import_tensorflow
+
+    import_tensorflow()  # the book's numeric configuration first
     import keras
 
     x = np.asarray(x, dtype="float32")

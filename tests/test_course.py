@@ -68,6 +68,19 @@ def test_reader_editions_are_current():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+@pytest.mark.parametrize("source", SOURCES, ids=[p.name for p in SOURCES])
+def test_full_edition_carries_the_chapters_current_outputs(source):
+    """--check ignores outputs (a JupyterLab save changes them); the committed full edition
+    must still show what the executed chapter shows."""
+    def outputs(nb):
+        return [[{k: o.get(k) for k in ("output_type", "name", "text", "data", "ename", "evalue")}
+                 for o in c.get("outputs", [])]
+                for c in nb["cells"] if c["cell_type"] == "code"]
+
+    assert outputs(load(ROOT / "chapters" / source.name)) == outputs(load(source)), (
+        f"chapters/{source.name} has stale outputs: run `make student` after re-executing")
+
+
 def test_generator_is_deterministic():
     assert reader.build() == reader.build()
 

@@ -384,7 +384,7 @@ def test_killed_download_leaves_a_part_file_that_the_next_run_removes(no_env, mo
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("RETAIL_LAB_")}
     proc = subprocess.Popen([sys.executable, "-c", code], env=env)
-    part = home / f".{spec.filename}.part-{proc.pid}"
+    part = home / f".{spec.filename}.part-{fetch_mod._host()}-{proc.pid}"
     try:
         deadline = time.time() + 60
         while not (part.exists() and part.stat().st_size > 0) and proc.poll() is None:
@@ -529,3 +529,25 @@ def test_docstring_examples_never_download(no_env, monkeypatch, tmp_path):
             ran += result.attempted
     assert ran > 0 and attempts == []
     assert not (tmp_path / "cache").exists()
+
+
+def test_temporaries_name_their_host_and_other_hosts_files_go_by_age(tmp_path):
+    """In a data folder shared between machines, another host's process id says nothing here:
+    its temporary is removed only once it is stale by age."""
+    import os
+    import time
+
+    fetch = fetch_mod
+    target = tmp_path / "online_retail.parquet"
+    own = fetch._partial_name(target)
+    assert own.name == f".online_retail.parquet.part-{fetch._host()}-{os.getpid()}"
+    fresh_other = tmp_path / ".online_retail.parquet.part-another-host-1"  # pid 1 "alive" there
+    stale_other = tmp_path / ".online_retail.parquet.part-another-host-999999"
+    dead_here = tmp_path / f".online_retail.parquet.part-{fetch._host()}-999999999"
+    for p in (fresh_other, stale_other, dead_here):
+        p.write_bytes(b"partial")
+    old = time.time() - fetch.STALE_PART_AGE_S - 60
+    os.utime(stale_other, (old, old))
+    removed = fetch.remove_stale_partials(tmp_path)
+    assert sorted(p.name for p in removed) == sorted([stale_other.name, dead_here.name])
+    assert fresh_other.exists()

@@ -35,3 +35,35 @@ def test_loopback_is_allowed(http_server):
     assert requests == ["/ok.txt"]
     with socket.create_connection(("localhost", int(base.rsplit(":", 1)[1])), timeout=5):
         pass
+
+
+def test_datagrams_and_other_lookups_are_refused(network_attempts):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        with pytest.raises(RuntimeError, match="must not use the network"):
+            s.sendto(b"x", ("192.0.2.1", 53))
+    finally:
+        s.close()
+    with pytest.raises(RuntimeError, match="name lookup"):
+        socket.gethostbyname("archive.ics.uci.edu")
+    assert network_attempts() == ["sendto to ('192.0.2.1', 53)",
+                                  "name lookup of 'archive.ics.uci.edu'"]
+    network_attempts.clear()
+
+
+def test_this_machines_other_spellings_are_local(network_attempts):
+    """0.0.0.0, another 127.x address and IPv4-mapped loopback are this machine: the guard lets
+    them through (whether anything listens there is another matter)."""
+    for family, host in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET, "127.0.0.2"),
+                         (socket.AF_INET6, "::ffff:127.0.0.1")):
+        s = socket.socket(family, socket.SOCK_STREAM)
+        s.settimeout(2)
+        try:
+            s.connect((host, 9))  # the discard port: nothing listens, the refusal is local
+        except RuntimeError:
+            raise
+        except OSError:
+            pass
+        finally:
+            s.close()
+    assert network_attempts() == []

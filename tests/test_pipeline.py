@@ -134,10 +134,11 @@ def test_all_dates_unparseable_is_stopped_by_the_gate(tx):
 
 
 def test_gate_stops_future_dated_rows(tx):
-    # the trial: three rows dated 2030 slipped through and moved the data end
+    # the trial: three rows dated 2030 slipped through and moved the data end (as_of fixed,
+    # so the test means the same in any year)
     bad = _extra_rows(tx, ["2030-01-01"] * 3)
     run = repurchase_pipeline(lambda: bad, cutoff="2011-06-01", feedback_cutoff="2011-08-01",
-                              horizon_days=60).run()
+                              horizon_days=60, as_of="2026-11-29").run()
     assert run.stopped_at == "quality_check"
     assert "future_date 0.0" in str(run.error) and "(3 rows)" in str(run.error)
     assert "X" not in run.state and "feedback" not in run.state
@@ -153,7 +154,7 @@ def test_feedback_never_labels_past_the_end_of_the_data(tx):
     bad = _extra_rows(tx, ["2030-01-01"] * 3)
     relaxed = QualityGate(max_share={"future_date": 1.0, "isolated_late_date": 1.0})
     run = repurchase_pipeline(lambda: bad, gate=relaxed, cutoff="2011-06-01",
-                              feedback_cutoff=fb, horizon_days=60).run()
+                              feedback_cutoff=fb, horizon_days=60, as_of="2026-11-29").run()
     assert run.state["quality"].removed["reason"].eq("future_date").sum() == 3
     assert run.stopped_at == "feedback" and "after the data end" in str(run.error)
     assert "feedback" not in run.state

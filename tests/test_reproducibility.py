@@ -117,6 +117,38 @@ def test_every_execution_path_uses_the_one_configuration():
             assert f'"{key}"' not in text, f"{path.relative_to(root)} sets {key} itself"
 
 
+def test_the_package_imports_tensorflow_only_through_import_tensorflow():
+    """Any `import keras` / `import tensorflow` in retail_lab comes after an
+    import_tensorflow() call in the same function, so the configuration is pinned first."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "retail_lab"
+    bare = []
+    for path in root.rglob("*.py"):
+        if path.name == "repro.py":
+            continue
+        tree = ast.parse(path.read_text())
+        for fn in ast.walk(tree):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
+                continue
+            body = fn.body
+            pinned = False
+            for stmt in body:
+                calls = [n for n in ast.walk(stmt) if isinstance(n, ast.Call)]
+                if any(getattr(c.func, "id", getattr(c.func, "attr", "")) in ("import_tensorflow", "_keras")
+                       for c in calls):
+                    pinned = True
+                names = []
+                if isinstance(stmt, ast.Import):
+                    names = [a.name.split(".")[0] for a in stmt.names]
+                elif isinstance(stmt, ast.ImportFrom) and stmt.module and stmt.level == 0:
+                    names = [stmt.module.split(".")[0]]
+                if {"keras", "tensorflow"} & set(names) and not pinned:
+                    bare.append(f"{path.relative_to(root.parent)}:{stmt.lineno}")
+    assert bare == [], f"TensorFlow/Keras imported before import_tensorflow(): {bare}"
+
+
 # ---- numbers shown at their displayed precision ---------------------------------------------
 
 @pytest.mark.parametrize("value, spec, expected", [

@@ -21,8 +21,8 @@ In both, MyST becomes Markdown that needs no extension:
   and a "References" list is added to the end of a chapter that cites;
 - ``{doc}`` becomes a link to the other chapter's notebook (same folder), or the page's
   title; ``{term}``/``{ref}``/``{numref}`` become their text;
-- exercises become bold headings numbered from their labels (``ch05-ex1`` -> Exercise 05.1,
-  the numbering of ``check("ch05", "q1", ...)``);
+- exercises become bold headings numbered by the article's section, like the book
+  (``ch05-ex1`` in chapter 4.3 -> Exercise 4.3.1, checked with ``check("4.3.1", ...)``);
 - the mermaid diagram becomes a ```` ```mermaid ```` block (JupyterLab 4.1+ draws it; other
   viewers show the source) after the same diagram in words; admonitions become blockquotes.
 
@@ -196,7 +196,7 @@ class Chapter:
             self.prefix = path.name[:2]
         self.glue = glued(nb)
         self.cited: list[str] = []
-        self.exercises: dict[str, str] = {}  # label -> "05.1"
+        self.exercises: dict[str, str] = {}  # label -> "4.3.1"
 
     # -- roles
     def role(self, m: re.Match) -> str:

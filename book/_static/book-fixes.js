@@ -25,7 +25,7 @@
     toggles.slice(1).forEach((button) => {
       button.addEventListener("click", (event) => {
         event.preventDefault();
-        event.stopPropagation();
+        event.stopImmediatePropagation();
         // the themes' handlers read document.activeElement to restore focus on close
         button.focus();
         bound.click();

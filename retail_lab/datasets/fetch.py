@@ -33,6 +33,7 @@ import hashlib
 import io
 import math
 import os
+import platform
 import re
 import stat
 import time
@@ -75,7 +76,7 @@ FALSE_WORDS = ("0", "false", "no", "off")
 #: wrote it is gone, or when it has not been modified for this many seconds.
 STALE_PART_AGE_S = 6 * 3600
 
-_PART_RE = re.compile(r"^\.(?P<name>.+)\.part-(?P<pid>[0-9]{1,10})$")
+_PART_RE = re.compile(r"^\.(?P<name>.+?)\.part-(?:(?P<host>[A-Za-z0-9_.-]+)-)?(?P<pid>[0-9]{1,10})$")
 
 
 class DataNotFoundError(FileNotFoundError):
@@ -334,8 +335,15 @@ def read_data_file(path: str | os.PathLike, spec: DatasetSpec) -> bytes:
 
 
 # ---------------------------------------------------------------- interrupted writes
+def _host() -> str:
+    """This machine's name, in the characters a temporary file name may hold."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", platform.node() or "localhost")[:64]
+
+
 def _partial_name(path: Path) -> Path:
-    return path.with_name(f".{path.name}.part-{os.getpid()}")
+    # the host is part of the name: in a data folder shared between machines or containers,
+    # another host's process id says nothing here, so only the age rule applies to its files
+    return path.with_name(f".{path.name}.part-{_host()}-{os.getpid()}")
 
 
 
@@ -373,10 +381,12 @@ def remove_stale_partials(
 ) -> list[Path]:
     """Remove temporary files that an interrupted download or conversion left behind.
 
-    Only files this package writes are considered: ``.<name>.part-<pid>`` where ``<name>``
-    is a registered data file (or a downloaded archive) and ``<pid>`` the writing process.
-    Such a file is removed when that process no longer exists, or when the file has not
-    been modified for ``max_age_s`` seconds (a process id can be reused). Anything else in
+    Only files this package writes are considered: ``.<name>.part-<host>-<pid>`` (or the
+    older ``.<name>.part-<pid>``) where ``<name>`` is a registered data file (or a downloaded
+    archive) and ``<pid>`` the writing process on machine ``<host>``. Such a file is removed
+    when that process no longer exists on this machine, or when the file has not been
+    modified for ``max_age_s`` seconds (a process id can be reused; a file written by another
+    host, in a shared folder, is judged by its age alone). Anything else in
     the directory is left alone. Files that cannot be removed are skipped.
 
     Parameters
@@ -411,7 +421,9 @@ def remove_stale_partials(
             continue
         if not stat.S_ISREG(st.st_mode):
             continue
-        if _pid_alive(int(m.group("pid"))) and now - st.st_mtime < max_age_s:
+        other_host = m.group("host") is not None and m.group("host") != _host()
+        alive = True if other_host else _pid_alive(int(m.group("pid")))
+        if alive and now - st.st_mtime < max_age_s:
             continue
         try:
             os.unlink(entry.path)

@@ -171,7 +171,9 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     The ranking compares scores exactly, so it is the same on every machine as long as the
     scores are: the book's models compute them with sparse products and element-wise
     operations (no CPU-dependent BLAS kernel), Keras models with the pinned kernels
-    (:data:`retail_lab.repro.NUMERIC_ENV`), and EASE stores its float64 solution as float32.
+    (:data:`retail_lab.repro.NUMERIC_ENV`), and EASE stores its float64 solution as float32
+    (which hides the solver's last-bit differences between CPUs, except for the rare value at
+    a float32 rounding midpoint).
     Scores must not be rounded before ranking: models encode secondary keys in small
     differences (the repeat model adds popularity times 1e-6 to order unbought products).
     """
