@@ -5,8 +5,8 @@ cleaning), ``pipeline`` (the article's data-to-deployment flow), ``features``, `
 (descriptive statistics), ``background`` (model sizes), ``nn`` (a NumPy network, optimizers,
 convolution), ``evaluation`` (experiments), ``recsys`` (recommendation), ``inventory``
 (forecasting and stock policies), ``service`` (customer service), ``privacy``, ``plotting``
-(the book's one figure style), ``exercises`` (answer checkers) and ``repro`` (seeds and
-environment report).
+(the book's one figure style), ``exercises`` (answer checkers), ``chapters`` (the chapter map) and ``repro`` (the
+numeric configuration, seeds and environment report).
 """
 
 from .repro import environment_report, set_seed

@@ -10,6 +10,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from .nn import MLP, make_optimizer
+from ._checks import as_vector
 
 __all__ = ["train_mlp", "scaling_study", "learning_curve", "corruption_study", "mlp_fitter",
            "logistic_fitter", "holdout_auc"]
@@ -18,12 +19,7 @@ __all__ = ["train_mlp", "scaling_study", "learning_curve", "corruption_study", "
 def _binary(y, name: str = "y") -> np.ndarray:
     """Labels as a 1-D float array of 0/1 (these studies fit binary classifiers: a label 2
     would silently become a third class or a target outside the sigmoid's range)."""
-    try:
-        v = np.asarray(y, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be 0/1 labels ({err}); convert them, e.g. (y == 'yes').astype(int)") from None
-    if v.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional (one label per row), got shape {v.shape}")
+    v = as_vector(y, name, "row", hint="0/1 labels are needed; convert them, e.g. (y == 'yes').astype(int)")
     bad = ~np.isin(v, (0.0, 1.0))
     if bad.any():
         raise ValueError(f"{name} must hold only 0 and 1 (a binary outcome); found {np.unique(v[bad])[:5].tolist()}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._checks import as_date
+
 __all__ = ["FEATURE_COLUMNS", "line_revenue", "customer_features", "repurchase_labels",
            "repurchase_dataset"]
 
@@ -61,12 +63,7 @@ def _numeric(s: pd.Series, name: str) -> pd.Series:
 
 def _cutoff(cutoff, tx: pd.DataFrame, name: str = "cutoff") -> pd.Timestamp:
     """A cutoff as a Timestamp comparable with tx['InvoiceDate']; NaT/None are an error."""
-    try:
-        c = pd.Timestamp(cutoff)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} {cutoff!r} is not a date ({err}); give e.g. '2011-05-01'") from None
-    if c is pd.NaT or pd.isna(c):
-        raise ValueError(f"{name} is missing ({cutoff!r}); give a date such as '2011-05-01'")
+    c = as_date(cutoff, name, "2011-05-01")
     data_tz = getattr(tx["InvoiceDate"].dt, "tz", None)
     if (c.tz is None) != (data_tz is None):
         raise TypeError(f"{name} {c} and InvoiceDate (time zone {data_tz}) must both have a time zone or "

@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._checks import as_vector
+
 __all__ = [
     "daily_demand",
     "seasonal_naive_scale",
@@ -587,19 +589,6 @@ def newsvendor_cost(q: float, mu: float, sigma: float, underage: float, overage:
     return float(overage * sigma * (z + loss) + underage * sigma * loss)
 
 
-def _policy_vector(a, name: str) -> np.ndarray:
-    try:
-        v = np.asarray(a, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be numbers ({err})") from None
-    if v.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional (one value per day), got shape {v.shape}")
-    if not np.isfinite(v).all():
-        raise ValueError(f"{name} has NaN or infinite values (first on day {int(np.flatnonzero(~np.isfinite(v))[0])}); "
-                         "repair them first")
-    return v
-
-
 @dataclass
 class PolicyResult:
     """Outcome of :func:`simulate_policy` for one product (all per day unless stated)."""
@@ -648,8 +637,8 @@ def simulate_policy(demand, forecast, sigma, *, lead_time: int = 2, review_perio
         Demand or forecast with NaN/inf, negative demand, lengths that differ; lead_time < 0,
         review_period < 1 (whole days), service_level outside (0, 1), negative sigma or costs.
     """
-    d = _policy_vector(demand, "demand")
-    f = _policy_vector(forecast, "forecast")
+    d = as_vector(demand, "demand", "day", finite=True)
+    f = as_vector(forecast, "forecast", "day", finite=True)
     n = len(d)
     if len(f) != n:
         raise ValueError(f"demand and forecast must have the same length, got {n} and {len(f)}")

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._checks import as_vector
+
 __all__ = ["rfm_table", "RFM_SEGMENTS", "choose_k", "difference_in_means", "two_proportion_ztest",
            "sample_size_two_proportions", "qini_curve", "qini_coefficient", "uplift_curve", "auuc", "uplift_at",
            "bootstrap_qini", "TLearner", "ClassTransformation", "KerasUplift", "targeting_table",
@@ -26,18 +28,6 @@ def _check_level(level, name: str = "level", example: float = 0.95) -> float:
     if not 0 < level < 1:
         raise ValueError(f"{name} must be in (0, 1), e.g. {example}, got {level}")
     return float(level)
-
-
-def _vector(a, name: str) -> np.ndarray:
-    """A 1-D float array; text, several columns or NaN/inf are a clear error."""
-    try:
-        v = np.asarray(a, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be numbers ({err}); convert it, e.g. pd.to_numeric(...)") from None
-    if v.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional (one value per unit), got shape {v.shape}; "
-                         "pass a single column")
-    return v
 
 
 # --------------------------------------------------------------------------- RFM
@@ -155,8 +145,8 @@ def difference_in_means(y_treated, y_control, level: float = 0.95) -> Effect:
     -------
     Effect
     """
-    a = _vector(y_treated, "y_treated")
-    b = _vector(y_control, "y_control")
+    a = as_vector(y_treated, "y_treated")
+    b = as_vector(y_control, "y_control")
     level = _check_level(level)
     if len(a) < 2 or len(b) < 2:
         raise ValueError(f"need at least 2 units per arm, got {len(a)} treated and {len(b)} control")
@@ -223,7 +213,7 @@ def sample_size_two_proportions(p_control: float, relative_lift: float, alpha: f
 
 
 def _check_uplift_inputs(y, t, score):
-    y, t, score = _vector(y, "y"), _vector(t, "t"), _vector(score, "score")
+    y, t, score = as_vector(y, "y"), as_vector(t, "t"), as_vector(score, "score")
     if not (len(y) == len(t) == len(score)):
         raise ValueError(f"y, t and score must have the same length, got {len(y)}, {len(t)}, {len(score)}")
     if not np.isin(t, (0, 1)).all():
@@ -337,7 +327,7 @@ def bootstrap_qini(y, t, score, n_boot: int = 200, seed: int = 0, level: float =
 
 def _check_arms(X, t, y):
     """Features, 0/1 treatment and 0/1 outcome of equal length (the uplift models are binary)."""
-    X, t, y = np.asarray(X), _vector(t, "t"), _vector(y, "y")
+    X, t, y = np.asarray(X), as_vector(t, "t"), as_vector(y, "y")
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (units x features), got shape {X.shape}; e.g. X.reshape(-1, 1)")
     if not (len(X) == len(t) == len(y)):

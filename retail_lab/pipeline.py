@@ -18,6 +18,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ._checks import as_date
 from . import quality
 from .features import FEATURE_COLUMNS, line_revenue, repurchase_dataset
 
@@ -267,7 +268,7 @@ class Deployment:
         if not hasattr(model, "predict_proba"):
             raise TypeError(f"model must have predict_proba, got {type(model).__name__}")
         version = hashlib.sha256(pickle.dumps(model)).hexdigest()[:12]
-        return cls(model, tuple(features), _timestamp(cutoff, "cutoff"), version)
+        return cls(model, tuple(features), as_date(cutoff, "cutoff", "2011-06-01"), version)
 
     def score(self, X: pd.DataFrame) -> pd.Series:
         """Probability of repurchase per row of ``X`` (columns ``self.features``).
@@ -309,16 +310,6 @@ class Deployment:
 def _transform(X: pd.DataFrame) -> np.ndarray:
     # heavy-tailed counts and money: log1p of the non-negative part
     return np.log1p(np.clip(X.to_numpy(dtype=float), 0, None))
-
-
-def _timestamp(value, name: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a date such as '2011-06-01', got {value!r} ({exc})") from None
-    if pd.isna(ts):
-        raise ValueError(f"{name} must be a date such as '2011-06-01', got {value!r}")
-    return ts
 
 
 #: A label window may hold no stretch without any row longer than this, or than the
@@ -430,7 +421,7 @@ def repurchase_pipeline(
     if not isinstance(gate, QualityGate):
         raise TypeError(f"gate must be a QualityGate, e.g. QualityGate(max_share={{...}}), "
                         f"got {type(gate).__name__}")
-    cut, fb_cut = _timestamp(cutoff, "cutoff"), _timestamp(feedback_cutoff, "feedback_cutoff")
+    cut, fb_cut = as_date(cutoff, "cutoff", "2011-06-01"), as_date(feedback_cutoff, "feedback_cutoff", "2011-06-01")
     if fb_cut <= cut:
         raise ValueError("feedback_cutoff must be after cutoff")
     if (isinstance(horizon_days, (bool, np.bool_)) or not isinstance(horizon_days, (int, np.integer))

@@ -31,6 +31,8 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from ._checks import as_date
+
 __all__ = [
     "REQUIRED_COLUMNS",
     "NON_PRODUCT_CODES",
@@ -223,16 +225,7 @@ def _is_cancellation(df: pd.DataFrame) -> np.ndarray:
 def _as_of(as_of) -> pd.Timestamp:
     if as_of is None:
         return pd.Timestamp.now()
-    try:
-        ts = pd.Timestamp(as_of)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"as_of must be a date, e.g. '2011-12-10' or pd.Timestamp('2011-12-10'), "
-            f"got {as_of!r} ({exc})"
-        ) from None
-    if pd.isna(ts):
-        raise ValueError(f"as_of must be a date, got {as_of!r}; leave it out to use today")
-    return ts
+    return as_date(as_of, "as_of", "2011-12-10")
 
 
 def match_cancellations(df: pd.DataFrame) -> pd.DataFrame:

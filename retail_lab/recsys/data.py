@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._checks import as_date
 from .models import _real
 
 __all__ = ["RecSplit", "interaction_matrix", "temporal_split", "item_descriptions", "recency_matrix",
@@ -39,16 +40,6 @@ def _labels(labels, name: str) -> pd.Index:
     if idx.hasnans:
         raise ValueError(f"{name} contains a missing id (NaN/None)")
     return idx
-
-
-def _timestamp(value, name: str) -> pd.Timestamp:
-    try:
-        t = pd.Timestamp(value)
-    except (ValueError, TypeError) as err:
-        raise ValueError(f"{name} must be a date such as '2011-09-01', got {value!r} ({err})") from None
-    if t is pd.NaT or pd.isna(t):
-        raise ValueError(f"{name} must be a date such as '2011-09-01', got a missing value ({value!r})")
-    return t
 
 
 def _check_dates(tx: pd.DataFrame, what="transactions") -> None:
@@ -200,14 +191,14 @@ def temporal_split(tx: pd.DataFrame, cutoff: str = "2011-09-01", end: str | None
     """
     _check_lines(tx, ["CustomerID", "StockCode", "InvoiceDate"])
     _check_dates(tx)
-    cut = _timestamp(cutoff, "cutoff")
+    cut = as_date(cutoff, "cutoff")
     d = tx["InvoiceDate"]
     train = tx[(d < cut) & tx["CustomerID"].notna()]
     if start is not None:
-        train = train[train["InvoiceDate"] >= _timestamp(start, "start")]
+        train = train[train["InvoiceDate"] >= as_date(start, "start")]
     test = tx[(d >= cut) & tx["CustomerID"].notna()]
     if end is not None:
-        end_t = _timestamp(end, "end")
+        end_t = as_date(end, "end")
         if end_t <= cut:
             raise ValueError(f"end {end!r} must be after cutoff {cutoff!r}")
         test = test[test["InvoiceDate"] < end_t]
@@ -254,7 +245,7 @@ def recency_matrix(tx: pd.DataFrame, users: pd.Index, items: pd.Index, cutoff,
     _check_dates(tx)
     users, items = _labels(users, "users"), _labels(items, "items")
     t = tx.drop_duplicates(["CustomerID", "StockCode", "InvoiceNo"])
-    age = (_timestamp(cutoff, "cutoff") - t["InvoiceDate"]).dt.total_seconds().to_numpy() / 86400.0
+    age = (as_date(cutoff, "cutoff") - t["InvoiceDate"]).dt.total_seconds().to_numpy() / 86400.0
     if (age < 0).any():
         raise ValueError("transactions after the cutoff would leak into the weights")
     w = np.power(0.5, age / half_life_days).astype(np.float32)
