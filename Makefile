@@ -11,7 +11,7 @@ VENDOR_STAMP := book/_static/vendor/.installed
 NBVAL_FLAGS  := --nbval --nbval-current-env --nbval-cell-timeout=900 \
                 --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: book test unit env vendor bench notebooks student lab clean
+.PHONY: book test unit env lock vendor bench notebooks student lab clean
 
 ## make book: install what is missing, then render the book (stored outputs) into _build/html
 book: $(ENV_STAMP) $(VENDOR_STAMP)
@@ -31,14 +31,20 @@ unit: $(ENV_STAMP)
 	@echo "== unit tests and docstring examples =="
 	$(BIN)/python -m pytest tests retail_lab --doctest-modules -m "not render" $(PYTEST_ARGS)
 
+## make env: .venv with the package, every extra (book, test, lab, keras) at the locked versions
 env: $(ENV_STAMP)
 vendor: $(VENDOR_STAMP)
+
+## make lock: regenerate requirements/lock.txt from pyproject.toml's ranges, keeping the pinned
+## versions (UPGRADE=1: move every pin to the newest allowed version); see tools/lock.sh
+lock:
+	PYTHON=$(PYTHON) bash tools/lock.sh
 
 $(ENV_STAMP): pyproject.toml $(LOCK)
 	@echo "== creating $(VENV) with $(PYTHON) and installing from $(LOCK) =="
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet --constraint $(LOCK) --editable ".[book,test,lab]"
+	$(BIN)/python -m pip install --quiet --constraint $(LOCK) --editable ".[book,test,lab,keras]"
 	touch $@
 
 $(VENDOR_STAMP): tools/vendor/package.json tools/vendor/package-lock.json tools/vendor_js.py

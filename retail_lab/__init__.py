@@ -1,12 +1,31 @@
 """retail_lab: the tested package behind the book *AI Large Models in Smart Retail*.
 
-Modules are organised by domain: ``datasets`` (real data), ``quality`` (data checks and
-cleaning), ``pipeline`` (the article's data-to-deployment flow), ``features``, ``explore``
-(descriptive statistics), ``background`` (model sizes), ``nn`` (a NumPy network, optimizers,
-convolution), ``evaluation`` (experiments), ``recsys`` (recommendation), ``inventory``
-(forecasting and stock policies), ``service`` (customer service), ``privacy``, ``plotting``
-(the book's one figure style), ``exercises`` (answer checkers), ``chapters`` (the chapter map) and ``repro`` (the
-numeric configuration, seeds and environment report).
+Modules, by the part of the book they serve (``tests/test_environment_files.py`` checks that
+every module is listed here and in the README):
+
+- data: ``datasets`` (the real datasets: ``datasets.registry`` where each comes from,
+  ``datasets.fetch`` download and verification, ``datasets.loaders`` typed loaders),
+  ``schema`` (the transaction schema, its validator and column mapping for your own data),
+  ``quality`` (data checks and cleaning), ``pipeline`` (the article's data-to-deployment
+  flow), ``features`` (customer features before a cutoff, labels after it), ``explore``
+  (descriptive statistics);
+- models and experiments: ``background`` (model sizes), ``nn`` (a NumPy network, optimizers,
+  convolution), ``evaluation`` (experiments on the pros and cons of deep learning);
+- recommendation: ``recsys`` with ``recsys.data`` (temporal split, user-item matrix),
+  ``recsys.metrics`` (ranking metrics), ``recsys.evaluation`` (per-user evaluation),
+  ``recsys.models`` (classical recommenders), ``recsys.neural`` (Keras recommenders),
+  ``recsys.cf`` (rating-scale collaborative filtering), ``recsys.serving`` (serving a fitted
+  model), ``recsys.settings`` (the book's chosen hyperparameters);
+- applications: ``marketing`` (segments, A/B statistics, uplift), ``sim`` (a simulated shop
+  with known ground truth), ``inventory`` (forecasting and stock policies), ``service``
+  (customer-service intents and hand-over), ``privacy`` (Laplace mechanism, k-anonymity);
+- the book itself: ``plotting`` (the figure style, ``retail_lab.mplstyle``, and shared
+  plots), ``exercises`` (answer checkers, one module ``exercises.chNN`` per chapter),
+  ``chapters`` (the chapter map), ``repro`` (the numeric configuration, seeds and
+  environment report).
+
+TensorFlow and Keras are optional (``pip install "retail_lab[keras]"``): every module
+imports without them, and only the Keras model classes need them, when they fit.
 """
 
 from .repro import environment_report, set_seed

@@ -61,6 +61,9 @@ class Chapter:
         Exercises at the end of the chapter, numbered ``<section>.1``, ``<section>.2``, ...
     budget_s, budget_mb : int
         Run-time and peak-memory budget from a fresh kernel (checked by ``make bench``).
+    part : str
+        The part of the book (the caption in the table of contents, ``_toc.yml``, which
+        ``tools/make_toc.py`` writes from this map); empty: the part of the chapter before.
     """
 
     file: str
@@ -73,6 +76,7 @@ class Chapter:
     n_exercises: int = 3
     budget_s: int = BUDGET_S
     budget_mb: int = BUDGET_MB
+    part: str = ""
 
     @property
     def number(self) -> str:
@@ -112,11 +116,11 @@ class Chapter:
 
 CHAPTERS: tuple[Chapter, ...] = (
     Chapter("01_background", "1", "Background", "背景介绍", "Background",
-            (), 1.5),
+            (), 1.5, part="Foundations"),
     Chapter("02_concepts_pipeline", "2", "Core concepts and connections", "核心概念与联系",
             "Core concepts and pipeline", ("1",), 2.0),
     Chapter("03_algorithms", "3", "Core algorithms: network design, training and optimizers",
-            "核心算法原理 & 具体操作步骤", "Algorithms", ("2",), 2.5),
+            "核心算法原理 & 具体操作步骤", "Algorithms", ("2",), 2.5, part="Algorithms and mathematics"),
     Chapter("04_math", "4", "Mathematical models: forward and backward propagation",
             "数学模型和公式", "Mathematics", ("3",), 2.5),
     Chapter("05_cf_worked_example", "4.3",
@@ -124,10 +128,10 @@ CHAPTERS: tuple[Chapter, ...] = (
             "Collaborative filtering", ("2",), 2.0),
     Chapter("06_keras_recommender", "5", "Project practice: a Keras recommender, done right",
             "项目实践：代码实例和详细解释说明", "Project practice: Keras recommenders",
-            ("3", "4.3"), 4.0),
+            ("3", "4.3"), 4.0, part="Project practice"),
     Chapter("07_recommendation_case", "6.1",
             "Product recommendation: from offline metrics to an online test", "商品推荐系统",
-            "Recommendation and A/B tests", ("5",), 2.5),
+            "Recommendation and A/B tests", ("5",), 2.5, part="Applications"),
     Chapter("08_marketing", "6.2", "Personalized marketing", "个性化营销",
             "Personalized marketing", ("3",), 3.0),
     Chapter("09_inventory", "6.3", "Inventory management: forecasting and policy simulation",
@@ -135,11 +139,13 @@ CHAPTERS: tuple[Chapter, ...] = (
     Chapter("10_customer_service", "6.4", "Customer service: intents, answers and queues",
             "客户服务", "Customer service", ("3",), 2.5),
     Chapter("11_tools_resources", "7", "Tools and resources, verified", "工具和资源推荐",
-            "Tools and resources", ("3",), 1.0),
+            "Tools and resources", ("3",), 1.0, part="Perspective"),
     Chapter("12_trends_challenges", "8", "Trends and challenges, each demonstrated",
             "总结：未来发展趋势与挑战", "Trends and challenges", ("3", "4.3"), 2.5),
     Chapter("13_faq", "9", "Frequently asked questions, answered with evidence",
             "附录：常见问题与解答", "FAQ", ("3",), 1.0),
+    Chapter("14_your_own_data", "A", "Your own data", "使用你自己的数据", "Your own data",
+            ("4.3", "6.3"), 1.5, part="Appendix"),
 )
 
 #: Suggested syllabi: id -> (title, ((session, chapter sections in study order), ...)).
@@ -152,7 +158,7 @@ SYLLABI: dict[str, tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]] = {
         ("Week 3: recommendation, from the article's formula to Keras models", ("4.3", "5")),
         ("Week 4: online tests and personalized marketing", ("6.1", "6.2")),
         ("Week 5: inventory and customer service", ("6.3", "6.4")),
-        ("Week 6: tools, trends and the FAQ", ("7", "8", "9")),
+        ("Week 6: tools, trends, the FAQ and your own data", ("7", "8", "9", "A")),
     )),
     "2-day": ("A 2-day workshop", (
         ("Day 1: from transactions to recommendations", ("1", "2", "4.3")),
@@ -188,7 +194,7 @@ def chapter(key: str) -> Chapter:
     raise KeyError(f"no chapter {text!r}; the chapters are {sections}")
 
 
-_EXERCISE_RE = re.compile(r"(?:exercise\s*)?(\d+(?:\.\d+)*)\.(\d+)", re.IGNORECASE)
+_EXERCISE_RE = re.compile(r"(?:exercise\s*)?((?:\d+|[A-Z])(?:\.\d+)*)\.(\d+)", re.IGNORECASE)
 
 
 def parse_exercise_id(exercise_id: str) -> tuple[Chapter, int] | None:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from .nn import MLP, make_optimizer
+from .nn import MLP
 from ._checks import as_vector
 
 __all__ = ["train_mlp", "scaling_study", "learning_curve", "corruption_study", "mlp_fitter",
@@ -57,7 +57,10 @@ def train_mlp(X, y, hidden: Sequence[int] = (16, 8), optimizer: str = "adam",
         Other values are an error (the loss is binary cross-entropy).
     hidden : sequence of int
         Hidden layer widths.
-    optimizer, learning_rate, epochs, batch_size, seed, validation_data
+    optimizer, learning_rate, epochs, batch_size, seed
+        Hyperparameters of :class:`retail_lab.nn.MLP` (``optimizer`` a name or an
+        optimizer object).
+    validation_data : (X_val, y_val), optional
         As in :meth:`retail_lab.nn.MLP.fit`.
 
     Returns
@@ -71,9 +74,9 @@ def train_mlp(X, y, hidden: Sequence[int] = (16, 8), optimizer: str = "adam",
         raise ValueError(f"X must be 2-D (samples x features), got shape {X.shape}")
     y = _binary(y)
     sizes = (X.shape[1], *hidden, 1)
-    net = MLP(sizes, ["relu"] * len(hidden) + ["sigmoid"], loss="bce", seed=seed)
-    return net.fit(X, y, make_optimizer(optimizer, learning_rate=learning_rate),
-                   epochs=epochs, batch_size=batch_size, validation_data=validation_data)
+    net = MLP(sizes, ["relu"] * len(hidden) + ["sigmoid"], loss="bce", seed=seed, optimizer=optimizer,
+              learning_rate=learning_rate, epochs=epochs, batch_size=batch_size)
+    return net.fit(X, y, validation_data=validation_data)
 
 
 def scaling_study(X, y, X_test, y_test, widths=(4, 16, 64, 256), depths=(1, 2, 3),

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .features import line_revenue
+from .schema import check_transactions
 
 __all__ = [
     "monthly_revenue",
@@ -19,11 +20,7 @@ __all__ = [
 
 
 def _need(tx: pd.DataFrame, cols: tuple[str, ...]) -> None:
-    if not isinstance(tx, pd.DataFrame):
-        raise TypeError(f"expected a pandas DataFrame, got {type(tx).__name__}")
-    missing = [c for c in cols if c not in tx.columns]
-    if missing:
-        raise ValueError(f"the table misses column(s) {missing}")
+    check_transactions(tx, cols, what="the table")
 
 
 def monthly_revenue(tx: pd.DataFrame) -> pd.DataFrame:

@@ -1,4 +1,8 @@
-"""Customer features computed strictly from data before a cutoff, and labels after it."""
+"""Customer features computed strictly from data before a cutoff, and labels after it.
+
+The functions read transaction lines in the schema of :mod:`retail_lab.schema`; another
+shop's table is brought to it once with :func:`retail_lab.schema.standardize`.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,12 @@ import numpy as np
 import pandas as pd
 
 from ._checks import as_date
+from .schema import check_transactions
 
 __all__ = ["FEATURE_COLUMNS", "line_revenue", "customer_features", "repurchase_labels",
            "repurchase_dataset"]
 
+#: The names of the customer feature columns, in order.
 FEATURE_COLUMNS = (
     "recency_days",
     "frequency",
@@ -20,16 +26,14 @@ FEATURE_COLUMNS = (
     "distinct_products",
 )
 
+#: The schema columns (retail_lab.schema) features need; another shop's table gets them
+#: from retail_lab.schema.standardize.
 _NEEDED = ("InvoiceNo", "StockCode", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID")
 
 
 def _check(tx: pd.DataFrame) -> None:
     """Schema and value checks shared by every function here (no silent NaN, NaT or text)."""
-    if not isinstance(tx, pd.DataFrame):
-        raise TypeError(f"expected a pandas DataFrame, got {type(tx).__name__}")
-    missing = [c for c in _NEEDED if c not in tx.columns]
-    if missing:
-        raise ValueError(f"transactions miss column(s) {missing}; need {list(_NEEDED)}")
+    check_transactions(tx, _NEEDED)
     if not pd.api.types.is_datetime64_any_dtype(tx["InvoiceDate"]):
         raise TypeError(
             "InvoiceDate must be datetime64; parse it first, e.g. "

@@ -1,30 +1,65 @@
-"""Demand forecasting and inventory policy simulation (chapter 9).
+"""Demand forecasting and inventory policy simulation (chapter 6.3).
 
-Forecasters share one interface over many products at once: ``fit(Y)`` with ``Y`` a
-DataFrame (calendar days x products) of units sold before a forecast origin, and
-``predict(dates)`` returning a DataFrame (dates x products). Days the shop is closed (known
-in advance: its calendar) are forecast as 0.
+Forecasters share one interface over many products at once and follow scikit-learn's
+estimator convention (parameters stored by ``__init__``, checked by ``fit``; ``clone`` and
+``get_params`` work): ``fit(Y)`` with ``Y`` a DataFrame (calendar days x products) of units
+sold before a forecast origin, and ``predict(dates)`` returning a DataFrame (dates x
+products).
+
+Two ways in, for the book's data and another shop's:
+
+- :func:`daily_demand` sums transaction lines (the book's Online Retail columns; map another
+  shop's names first with :func:`retail_lab.schema.standardize`) into that table;
+- :func:`as_daily_table` takes an already aggregated daily table in long form (one row per
+  day and item, column names as parameters), checks it and fills days without a row with 0.
+
+Closed days (known in advance: the shop's calendar, e.g. from :func:`closed_days`) are the
+hyperparameter ``closed`` of every forecaster: they are left out of the history the
+forecasters learn from (:func:`open_days`) and forecast as 0 (:func:`zero_closed_days`).
+:class:`KerasGlobal` also takes optional extra regressors known in advance (promotions,
+prices): ``fit(Y, X)`` and ``predict(dates, X=...)``.
 
 :func:`backtest` runs a rolling-origin evaluation; :func:`simulate_policy` runs a
 periodic-review, order-up-to inventory policy on actual demand, and :func:`newsvendor_cost`
 gives the closed form it reduces to in the single-period case.
+
+The defaults of the forecasters, of :func:`backtest` and of the policy functions are the
+settings chapter 6.3 chose (:data:`HORIZON`, :data:`LEAD_TIME`, :data:`REVIEW_PERIOD`,
+:data:`SERVICE_LEVEL`; ``MovingAverage(window=28)``, ``WeekdayProfile(weeks=8)``,
+``HoltWinters(alpha=0.1, gamma=0.1)``, ``KerasGlobal(lags=28, hidden=(64, 32), epochs=40)``);
+the chapter uses them as they are, so they are written down once, here.
 """
 
 from __future__ import annotations
 
+import inspect
+import time
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
 
 from ._checks import as_vector
+from .schema import check_transactions
 
 __all__ = [
+    "HORIZON",
+    "LEAD_TIME",
+    "REVIEW_PERIOD",
+    "SERVICE_LEVEL",
+    "BACKTEST_ORIGINS",
     "daily_demand",
+    "as_daily_table",
     "seasonal_naive_scale",
     "PolicyResult",
     "closed_days",
+    "open_days",
+    "zero_closed_days",
+    "backtest_origins",
     "Naive",
     "SeasonalNaive",
     "MovingAverage",
@@ -38,6 +73,17 @@ __all__ = [
     "newsvendor_cost",
     "compare_policies",
 ]
+
+#: Days forecast from each origin (a week), chapter 6.3's choice.
+HORIZON = 7
+#: Number of weekly forecast origins in chapter 6.3's backtest (the last 8 weeks of data).
+BACKTEST_ORIGINS = 8
+#: Days between ordering and delivery in chapter 6.3's policy simulation.
+LEAD_TIME = 2
+#: Days between two reviews (orders) of the order-up-to policy.
+REVIEW_PERIOD = 7
+#: Target probability of not running out within a review period plus lead time.
+SERVICE_LEVEL = 0.95
 
 
 # --------------------------------------------------------------------------- validation
@@ -72,11 +118,7 @@ def _check_int(v, name: str, low: int = 1) -> int:
 
 def _check_lines(tx: pd.DataFrame, columns=("StockCode", "Quantity", "InvoiceDate")) -> None:
     """Purchase lines with parsed, present dates and finite numeric quantities."""
-    if not isinstance(tx, pd.DataFrame):
-        raise TypeError(f"tx must be a pandas DataFrame of purchase lines, got {type(tx).__name__}")
-    missing = [c for c in columns if c not in tx.columns]
-    if missing:
-        raise ValueError(f"tx misses column(s) {missing}; need {list(columns)}")
+    check_transactions(tx, columns, what="tx")
     if not pd.api.types.is_datetime64_any_dtype(tx["InvoiceDate"]):
         raise TypeError("InvoiceDate must be datetime64; parse it first, e.g. pd.to_datetime(tx['InvoiceDate'])")
     if tx.empty:
@@ -144,7 +186,10 @@ def daily_demand(tx: pd.DataFrame, stock_codes=None, start=None, end=None) -> pd
     Parameters
     ----------
     tx : DataFrame
-        Clean purchase lines with StockCode, Quantity, InvoiceDate.
+        Clean purchase lines with StockCode, Quantity, InvoiceDate (the book's schema,
+        :data:`retail_lab.schema.TRANSACTION_COLUMNS`; map another shop's column names with
+        :func:`retail_lab.schema.standardize`). For sales already summed per day and item,
+        use :func:`as_daily_table` instead.
     stock_codes : sequence, optional
         Products (columns, in this order); default all.
     start, end : date-like, optional
@@ -201,8 +246,156 @@ def daily_demand(tx: pd.DataFrame, stock_codes=None, start=None, end=None) -> pd
     return Y.astype("int64")
 
 
+def as_daily_table(df: pd.DataFrame, *, date: str = "day", item: str = "StockCode", quantity: str = "Quantity",
+                   items=None, start=None, end=None) -> pd.DataFrame:
+    """An already aggregated daily table (long form) as the wide table the forecasters take.
+
+    Use it when sales come as one row per day and item (a point-of-sale or ERP export)
+    rather than as transaction lines (for those, use :func:`daily_demand`). The result has
+    the same shape as :func:`daily_demand`'s: calendar days x items, days without a row
+    filled with 0.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per day and item; the date, item and quantity columns are named by the next
+        parameters (another shop's names differ). Other columns are ignored.
+    date : str, default "day"
+        Column of days: datetime64 or date text such as "2011-03-01", without a time of
+        day (whole days).
+    item : str, default "StockCode"
+        Column of item (product) ids.
+    quantity : str, default "Quantity"
+        Column of units sold that day: finite numbers >= 0 (fractional values such as
+        kilograms are kept).
+    items : sequence, optional
+        Items (columns, in this order); default all, in order of first appearance. An item
+        listed here without rows is all 0 (and reported).
+    start, end : date-like, optional
+        Calendar range (default: first and last day of the table). Rows outside it are left
+        out.
+
+    Returns
+    -------
+    DataFrame, index DatetimeIndex "day" (consecutive days), one column per item
+        int64 when every quantity is whole, else float64. ``result.attrs["filled_days"]`` is
+        a Series (items): how many days of each item had no row and were filled with 0, so
+        the filling is never silent.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A named column missing (the message lists the table's columns), dates that are not
+        dates, missing or carry a time of day, an item with two rows on one day (sum them
+        first), quantities that are missing, infinite, negative or not numbers, unknown or
+        repeated ``items``, start after end, no row left in the range.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"date": ["2011-01-01", "2011-01-03", "2011-01-01"],
+    ...                   "sku": ["a", "a", "b"], "units": [2, 3, 1]})
+    >>> Y = as_daily_table(t, date="date", item="sku", quantity="units")
+    >>> Y["a"].tolist(), Y["b"].tolist(), Y.attrs["filled_days"].to_dict()
+    ([2, 0, 3], [1, 0, 0], {'a': 1, 'b': 2})
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"df must be a pandas DataFrame with one row per day and item, got {type(df).__name__}")
+    for arg, col in (("date", date), ("item", item), ("quantity", quantity)):
+        if col not in df.columns:
+            raise ValueError(f"df has no column {col!r} (the {arg} parameter); its columns are "
+                             f"{list(df.columns)[:20]}. Name yours, e.g. as_daily_table(df, date='date', "
+                             "item='sku', quantity='units')")
+    if len({date, item, quantity}) < 3:
+        raise ValueError(f"date, item and quantity must name three different columns, got {date!r}, {item!r}, "
+                         f"{quantity!r}")
+    if df.empty:
+        raise ValueError("df has no rows; a daily table needs at least one day")
+    d = df[date]
+    if not pd.api.types.is_datetime64_any_dtype(d):
+        if pd.api.types.is_numeric_dtype(d) or pd.api.types.is_bool_dtype(d):
+            raise TypeError(f"column {date!r} must hold dates, got dtype {d.dtype}")
+        try:
+            try:
+                d = pd.to_datetime(d, format="ISO8601")  # 2011-01-03, 2011-01-03 10:00, ... mixed
+            except (TypeError, ValueError):
+                d = pd.to_datetime(d)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"column {date!r} holds values that are not dates ({err}); repair them, "
+                             "e.g. pd.to_datetime(df[date], format='%Y-%m-%d')") from None
+    if getattr(d.dt, "tz", None) is not None:
+        d = d.dt.tz_localize(None)
+    if d.isna().any():
+        raise ValueError(f"column {date!r} is missing (NaT) on {int(d.isna().sum())} row(s); drop or repair them")
+    timed = d != d.dt.normalize()
+    if timed.any():
+        raise ValueError(f"column {date!r} carries a time of day (e.g. {d[timed].iloc[0]}); a daily table has "
+                         "whole days. For transaction lines use daily_demand, or aggregate by d.dt.normalize()")
+    q = df[quantity]
+    if pd.api.types.is_bool_dtype(q) or not pd.api.types.is_numeric_dtype(q):
+        raise TypeError(f"column {quantity!r} (quantity) must be numeric, got dtype {q.dtype}; convert it, "
+                        f"e.g. pd.to_numeric(df[{quantity!r}])")
+    v = q.to_numpy(dtype=float)
+    if not np.isfinite(v).all():
+        raise ValueError(f"column {quantity!r} (quantity) is NaN or infinite on {int((~np.isfinite(v)).sum())} "
+                         "row(s); a day without sales is 0, so write 0 only if that is what it means")
+    if (v < 0).any():
+        raise ValueError(f"column {quantity!r} (quantity) is negative on {int((v < 0).sum())} row(s) (e.g. "
+                         f"{v[v < 0][0]:g}); daily demand is >= 0: net returns out first or drop those rows")
+    if df[item].isna().any():
+        raise ValueError(f"column {item!r} (item) is missing on {int(df[item].isna().sum())} row(s)")
+    t = pd.DataFrame({"day": d.to_numpy(), "item": df[item].to_numpy(), "q": v})
+    dup = t.duplicated(["day", "item"])
+    if dup.any():
+        r = t[dup].iloc[0]
+        raise ValueError(f"item {r['item']!r} has {int(((t['day'] == r['day']) & (t['item'] == r['item'])).sum())} "
+                         f"rows on {r['day']:%Y-%m-%d}; a daily table has one row per day and item. Sum them "
+                         f"first, e.g. df.groupby([{date!r}, {item!r}], as_index=False)[{quantity!r}].sum()")
+    bounds = []
+    for name, val, default in (("start", start, t["day"].min()), ("end", end, t["day"].max())):
+        try:
+            b = pd.Timestamp(default if val is None else val)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{name} {val!r} is not a date ({err}); give e.g. '2011-01-01'") from None
+        if pd.isna(b):
+            raise ValueError(f"{name} is missing ({val!r}); give a date or None")
+        bounds.append(b.normalize())
+    if bounds[0] > bounds[1]:
+        raise ValueError(f"start {bounds[0]:%Y-%m-%d} is after end {bounds[1]:%Y-%m-%d}")
+    present = pd.unique(t["item"])
+    if items is None:
+        items = list(present)
+    else:
+        items = [items] if isinstance(items, str) else list(items)
+        if not items:
+            raise ValueError("items is empty; pass None for all items")
+        dupi = pd.Index(items)[pd.Index(items).duplicated()]
+        if len(dupi):
+            raise ValueError(f"items repeats {list(dupi[:3])}; each item must appear once")
+        known = set(present)
+        unknown = [c for c in items if c not in known]
+        if unknown:
+            raise ValueError(f"items {unknown[:3]} have no row in df (its {item!r} values are e.g. "
+                             f"{list(present[:3])}); check their spelling and type")
+    t = t[(t["day"] >= bounds[0]) & (t["day"] <= bounds[1]) & t["item"].isin(items)]
+    if t.empty:
+        raise ValueError(f"no row of the chosen items lies between {bounds[0]:%Y-%m-%d} and {bounds[1]:%Y-%m-%d}")
+    idx = pd.date_range(bounds[0], bounds[1], name="day")
+    wide = t.pivot(index="day", columns="item", values="q")
+    wide = wide.reindex(index=idx, columns=pd.Index(items, name=item))
+    filled = wide.isna().sum().astype("int64").rename("filled_days")
+    Y = wide.fillna(0.0)
+    if (Y.to_numpy() == np.round(Y.to_numpy())).all():
+        Y = Y.astype("int64")
+    Y.attrs["filled_days"] = filled
+    return Y
+
+
 def closed_days(tx: pd.DataFrame) -> pd.DatetimeIndex:
     """Calendar days inside the data's range on which the shop recorded no sale at all.
+
+    Pass the result as ``closed`` to the forecasters. Use every transaction line of the shop
+    (not only the products you forecast): a day is closed when nothing at all was sold. For a
+    shop whose calendar you know (holidays, a weekly closing day), give that instead.
 
     Raises
     ------
@@ -215,24 +408,111 @@ def closed_days(tx: pd.DataFrame) -> pd.DatetimeIndex:
     return full.difference(pd.DatetimeIndex(days.unique()))
 
 
-class _Forecaster:
+def _as_closed(closed, name: str = "closed") -> pd.DatetimeIndex:
+    """The closed calendar as a sorted DatetimeIndex of whole days (midnight); clear errors."""
+    if isinstance(closed, (str, bytes)) or (closed is not None and np.ndim(closed) == 0):
+        raise TypeError(f"{name} must be a collection of dates (e.g. closed_days(tx) or "
+                        f"['2011-12-25', '2011-12-26']), got {closed!r}")
+    try:
+        idx = pd.DatetimeIndex([] if closed is None else list(closed))
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must hold dates, e.g. ['2011-12-25'] ({err})") from None
+    if idx.hasnans:
+        raise ValueError(f"{name} contains a missing date (NaT); drop it")
+    if idx.tz is not None:
+        idx = idx.tz_localize(None)
+    if (idx != idx.normalize()).any():
+        bad = idx[idx != idx.normalize()][0]
+        raise ValueError(f"{name} must hold whole days (midnight), got {bad}; use e.g. "
+                         f"pd.DatetimeIndex({name}).normalize()")
+    return idx.unique().sort_values()
+
+
+def open_days(dates, closed) -> np.ndarray:
+    """True for each of ``dates`` on which the shop is open (not in ``closed``).
+
+    The forecasters learn from open days only: a closed day's 0 is the calendar, not a
+    lack of demand.
+
+    Parameters
+    ----------
+    dates : DatetimeIndex or date-likes
+    closed : collection of dates
+        Closed calendar (whole days), e.g. :func:`closed_days`.
+
+    Returns
+    -------
+    ndarray of bool, shape (len(dates),)
+    """
+    return ~_as_dates(dates).normalize().isin(_as_closed(closed))
+
+
+def zero_closed_days(forecast: pd.DataFrame, closed) -> pd.DataFrame:
+    """``forecast`` (dates x products) with every closed day set to 0 (a copy).
+
+    Every forecaster's ``predict`` ends with this step; call it yourself on forecasts made
+    elsewhere (a spreadsheet, another library) to compare them on the same footing.
+    """
+    if not isinstance(forecast, pd.DataFrame):
+        raise TypeError(f"forecast must be a DataFrame (dates x products), got {type(forecast).__name__}")
+    F = forecast.copy()
+    F.loc[~open_days(F.index, closed)] = 0.0
+    return F
+
+
+def _as_dates(dates, name: str = "dates") -> pd.DatetimeIndex:
+    try:
+        return pd.DatetimeIndex(dates)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be dates, e.g. pd.date_range('2011-12-01', periods=7) ({err})") from None
+
+
+def backtest_origins(Y, n: int = BACKTEST_ORIGINS, horizon: int = HORIZON) -> pd.DatetimeIndex:
+    """The first days of the last ``n`` whole ``horizon``-day windows of ``Y`` (chapter 6.3:
+    the last 8 weeks), for :func:`backtest`.
+
+    Examples
+    --------
+    >>> Y = pd.DataFrame({"a": range(100)}, index=pd.date_range("2011-01-01", periods=100))
+    >>> list(backtest_origins(Y, n=2).strftime("%m-%d"))
+    ['03-28', '04-04']
+    """
+    Y = _check_Y(Y)
+    n, horizon = _check_int(n, "n"), _check_int(horizon, "horizon")
+    first = Y.index[-1] - pd.Timedelta(days=horizon * n - 1)
+    if first <= Y.index[0]:
+        raise ValueError(f"{n} windows of {horizon} days leave no training day before them in {len(Y)} days of Y")
+    return pd.date_range(first, periods=n, freq=f"{horizon}D")
+
+
+def _not_fitted(est, call: str = "fit(Y)"):
+    check_is_fitted(est, msg=f"This {type(est).__name__} is not fitted yet; call {call} before using it "
+                             "(e.g. predict)")
+
+
+class _Forecaster(BaseEstimator):
     """Shared plumbing: the closed calendar and the open-day history.
 
-    ``fit`` checks ``Y`` (consecutive unique increasing days, finite numbers, at least
-    ``_min_days`` rows and one open day) and the parameters; ``predict`` checks the dates
-    (present, after the training data)."""
+    ``fit`` checks the parameters and ``Y`` (consecutive unique increasing days, finite
+    numbers, at least ``_min_days`` rows and one open day); ``predict`` checks the dates
+    (present, after the training data) and forecasts closed days as 0.
 
-    closed: pd.DatetimeIndex = pd.DatetimeIndex([])
+    Fitted attributes: ``Y_`` (the history, float), ``open_`` (bool per day of ``Y_``),
+    ``closed_`` (the closed calendar as a DatetimeIndex)."""
+
     _min_days: int = 1
 
     def fit(self, Y: pd.DataFrame) -> "_Forecaster":
-        Y = _check_Y(Y)
+        """Learn from ``Y`` (days x products, consecutive days up to the forecast origin)."""
         self._check_params()
+        closed = _as_closed(self.closed)
+        Y = _check_Y(Y)
         if len(Y) < self._min_days:
             raise ValueError(f"{type(self).__name__} needs at least {self._min_days} days of history, got {len(Y)}")
-        open_ = ~Y.index.isin(self.closed)
+        open_ = open_days(Y.index, closed)
         if not open_.any():
             raise ValueError("every day of Y is in the closed calendar; there is no sale to learn from")
+        self.closed_ = closed
         self.Y_ = Y.astype(float)
         self.open_ = open_
         self._fit()
@@ -244,37 +524,39 @@ class _Forecaster:
     def _fit(self):
         pass
 
-    def _check_dates(self, dates) -> pd.DatetimeIndex:
-        if not hasattr(self, "Y_"):
-            from sklearn.exceptions import NotFittedError
-
-            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(Y) before predict(dates)")
-        try:
-            dates = pd.DatetimeIndex(dates)
-        except (TypeError, ValueError) as err:
-            raise TypeError(f"dates must be dates, e.g. pd.date_range('2011-12-01', periods=7) ({err})") from None
+    def _check_dates(self, dates, last=None) -> pd.DatetimeIndex:
+        _not_fitted(self)
+        dates = _as_dates(dates)
         if len(dates) == 0:
             raise ValueError("dates is empty; pass the days to forecast, e.g. pd.date_range(origin, periods=7)")
         if dates.hasnans:
             raise ValueError("dates contains a missing date (NaT)")
-        last = self.Y_.index[-1]
+        last = self.Y_.index[-1] if last is None else last
         if dates.min() <= last:
             raise ValueError(f"forecast dates must come after the training data's last day {last:%Y-%m-%d}, "
                              f"got {dates.min():%Y-%m-%d}; fit on the days before the first forecast day")
         return dates
 
     def predict(self, dates) -> pd.DataFrame:
+        """Forecast ``dates`` (after the training data): DataFrame dates x products, >= 0,
+        0 on closed days."""
         dates = self._check_dates(dates)
         F = pd.DataFrame(self._predict(dates), index=dates, columns=self.Y_.columns)
-        F.loc[dates.isin(self.closed)] = 0.0
-        return F.clip(lower=0)
+        return zero_closed_days(F, self.closed_).clip(lower=0)
 
 
 class Naive(_Forecaster):
-    """Every future day = the last open day's sales."""
+    """Every future day = the last open day's sales.
+
+    Parameters
+    ----------
+    closed : collection of dates, default ()
+        The shop's closed days (e.g. :func:`closed_days`): skipped in the history,
+        forecast as 0.
+    """
 
     def __init__(self, closed=()):
-        self.closed = pd.DatetimeIndex(closed)
+        self.closed = closed
 
     def _predict(self, dates):
         last = self.Y_[self.open_].iloc[-1].to_numpy()
@@ -282,12 +564,18 @@ class Naive(_Forecaster):
 
 
 class SeasonalNaive(_Forecaster):
-    """Same day last week (lag 7); further ahead, the same weekday of the last observed week."""
+    """Same day last week (lag 7); further ahead, the same weekday of the last observed week.
+
+    Parameters
+    ----------
+    closed : collection of dates, default ()
+        The shop's closed days, forecast as 0.
+    """
 
     _min_days = 7
 
     def __init__(self, closed=()):
-        self.closed = pd.DatetimeIndex(closed)
+        self.closed = closed
 
     def _predict(self, dates):
         last_week = self.Y_.iloc[-7:]
@@ -296,10 +584,19 @@ class SeasonalNaive(_Forecaster):
 
 
 class MovingAverage(_Forecaster):
-    """Mean of the last ``window`` open days."""
+    """Mean of the last ``window`` open days.
+
+    Parameters
+    ----------
+    window : int, default 28
+        Open days averaged (chapter 6.3's choice: four weeks).
+    closed : collection of dates, default ()
+        The shop's closed days: skipped in the average, forecast as 0.
+    """
 
     def __init__(self, window: int = 28, closed=()):
-        self.window, self.closed = window, pd.DatetimeIndex(closed)
+        self.window = window
+        self.closed = closed
 
     def _check_params(self):
         _check_int(self.window, "window")
@@ -311,17 +608,26 @@ class MovingAverage(_Forecaster):
 
 class WeekdayProfile(_Forecaster):
     """Recent level times a weekday profile: the mean of each weekday over the last
-    ``weeks`` weeks (open days only)."""
+    ``weeks`` weeks (open days only).
+
+    Parameters
+    ----------
+    weeks : int, default 8
+        Weeks of history averaged per weekday (chapter 6.3's choice).
+    closed : collection of dates, default ()
+        The shop's closed days: skipped in the means, forecast as 0.
+    """
 
     def __init__(self, weeks: int = 8, closed=()):
-        self.weeks, self.closed = weeks, pd.DatetimeIndex(closed)
+        self.weeks = weeks
+        self.closed = closed
 
     def _check_params(self):
         _check_int(self.weeks, "weeks")
 
     def _fit(self):
         recent = self.Y_.iloc[-7 * self.weeks:]
-        recent = recent[~recent.index.isin(self.closed)]
+        recent = recent[open_days(recent.index, self.closed_)]
         self.profile_ = recent.groupby(recent.index.day_of_week).mean()
 
     def _predict(self, dates):
@@ -336,12 +642,21 @@ class HoltWinters(_Forecaster):
     ``s_t = gamma (y_t - l_t) + (1 - gamma) s_{t-7}``; forecast ``l_T + s_{T+h-7k}``.
     Closed days are skipped in the updates. Parameters are fixed (not fitted per series),
     which keeps the method fast and hard to overfit.
+
+    Parameters
+    ----------
+    alpha, gamma : float in [0, 1], default 0.1
+        Smoothing weights of the level and of the season (chapter 6.3's choice).
+    closed : collection of dates, default ()
+        The shop's closed days: skipped in the updates, forecast as 0.
     """
 
     _min_days = 7
 
     def __init__(self, alpha: float = 0.1, gamma: float = 0.1, closed=()):
-        self.alpha, self.gamma, self.closed = alpha, gamma, pd.DatetimeIndex(closed)
+        self.alpha = alpha
+        self.gamma = gamma
+        self.closed = closed
 
     def _check_params(self):
         _check_number(self.alpha, "alpha", 0, 1)
@@ -368,95 +683,281 @@ class HoltWinters(_Forecaster):
         return np.stack([self.level_ + self.season_[d.day_of_week] for d in dates])
 
 
+def _check_covariates(X, name: str = "X") -> pd.DataFrame:
+    """Covariates known in advance: a DataFrame on unique days with finite numbers."""
+    if not isinstance(X, pd.DataFrame):
+        raise TypeError(f"{name} must be a DataFrame of covariates indexed by date (one column per covariate, "
+                        f"or columns (covariate, product)), got {type(X).__name__}")
+    if not isinstance(X.index, pd.DatetimeIndex):
+        raise TypeError(f"{name} must have a DatetimeIndex of days (got {type(X.index).__name__}); e.g. "
+                        f"{name}.index = pd.to_datetime({name}.index)")
+    if X.shape[1] == 0:
+        raise ValueError(f"{name} has no columns; pass None for no covariates")
+    if X.index.hasnans or X.index.has_duplicates:
+        raise ValueError(f"{name}'s index must hold each day once, without NaT")
+    if X.columns.has_duplicates:
+        raise ValueError(f"{name} has duplicate columns {list(X.columns[X.columns.duplicated()][:3])}")
+    if isinstance(X.columns, pd.MultiIndex) and X.columns.nlevels != 2:
+        raise ValueError(f"{name}'s columns must be covariate names, or a 2-level MultiIndex (covariate, product); "
+                         f"got {X.columns.nlevels} levels")
+    bad = [c for c in X.columns if pd.api.types.is_bool_dtype(X[c]) or not pd.api.types.is_numeric_dtype(X[c])]
+    if bad:
+        raise TypeError(f"{name} must hold numbers; column(s) {bad[:3]} are not numeric (code flags as 0/1)")
+    v = X.to_numpy(dtype=float)
+    if not np.isfinite(v).all():
+        raise ValueError(f"{name} has NaN or infinite values on {int((~np.isfinite(v)).any(axis=1).sum())} day(s); "
+                         "covariates must be known for every day used")
+    return X
+
+
 class KerasGlobal(_Forecaster):
-    """One Keras MLP for all products: the last ``lags`` days (scaled by each product's mean)
-    and calendar features of the 7 target days -> the next 7 days.
+    """One Keras MLP for all products: the last ``lags`` days (scaled by each product's mean),
+    calendar features of the ``horizon`` target days and, optionally, covariates known in
+    advance for those days -> the next ``horizon`` days.
 
     Calendar features: day of week (one-hot) and a closed-day flag for each target day.
-    Trained once on every window that ends before the training data's end.
+    ``fit`` trains once on every window of ``Y`` (all products pooled). To forecast from a
+    later origin without retraining (as the backtest of chapter 6.3 does), pass the history
+    up to that origin: ``predict(dates, history=Y_until_origin)``; :func:`backtest` does so
+    for the methods named in its ``prefitted`` argument.
+
+    Extra regressors (promotions, prices, holidays) known in advance enter as ``X``: a
+    DataFrame indexed by day with one column per covariate (the same value for every
+    product) or with 2-level columns ``(covariate, product)`` (a value per product). ``fit``
+    needs a row for every day of ``Y``; ``predict`` then needs the covariates of the
+    ``horizon`` days from the first forecast day (the network reads the whole week).
+    Covariates are standardised with their mean and standard deviation in ``fit``.
 
     Parameters
     ----------
-    lags, horizon : int
-    hidden : tuple of int
-    epochs, batch_size, learning_rate, seed
+    lags : int, default 28
+        Days of history the network reads (chapter 6.3's choice).
+    horizon : int, default :data:`HORIZON` (7)
+        Days forecast at once.
+    hidden : sequence of int, default (64, 32)
+        Widths of the hidden ReLU layers.
+    epochs, batch_size : int, default 40, 256
+    learning_rate : float, default 0.002
+        Adam's step size; the loss is the mean absolute error on scaled units.
+    seed : int, default 0
+        Seeds weights and shuffling; the same seed gives the same forecasts.
+    closed : collection of dates, default ()
+        The shop's closed days: a calendar input, and forecast as 0.
+
+    Attributes
+    ----------
+    model_ : keras.Model
+    history_ : DataFrame indexed by "epoch" (from 1): loss, seconds
+    Y_ : DataFrame
+        The training days (the default history for ``predict``).
+    scale_ : ndarray
+        Each product's mean daily units in ``Y_`` (the scaling of inputs and outputs).
+    columns_ : Index
+        Products, in training order.
+    covariates_ : list or None
+        Covariate names from ``X`` (None when fitted without).
+    n_params_ : int
     """
 
-    def __init__(self, lags=28, horizon=7, hidden=(64, 32), epochs=40, batch_size=256,
+    def __init__(self, lags=28, horizon=HORIZON, hidden=(64, 32), epochs=40, batch_size=256,
                  learning_rate=0.002, seed=0, closed=()):
-        self.lags, self.horizon, self.hidden = lags, horizon, tuple(hidden)
-        self.epochs, self.batch_size, self.learning_rate, self.seed = epochs, batch_size, learning_rate, seed
-        self.closed = pd.DatetimeIndex(closed)
-        self.trained_ = False
+        self.lags = lags
+        self.horizon = horizon
+        self.hidden = hidden
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.seed = seed
+        self.closed = closed
+
+    def _check_params(self):
+        for name in ("lags", "horizon", "epochs", "batch_size"):
+            _check_int(getattr(self, name), name)
+        _check_number(self.learning_rate, "learning_rate", 0, low_open=True)
+        _check_int(self.seed, "seed", 0)
+        if isinstance(self.hidden, (str, bytes)) or not np.iterable(self.hidden):
+            raise TypeError(f"hidden must be a sequence of layer widths, e.g. (64, 32), got {self.hidden!r}")
+        for w in self.hidden:
+            _check_int(w, "hidden (each layer width)")
 
     def _calendar(self, dates):
         dates = pd.DatetimeIndex(dates)
         dow = np.eye(7)[dates.day_of_week]
-        return np.c_[dow, dates.isin(self.closed)].ravel()
+        return np.c_[dow, ~open_days(dates, self.closed_)].ravel()
 
-    def _windows(self, Y: pd.DataFrame, scale):
+    # ---------------------------------------------------------------- covariates
+
+    def _covariate_layout(self, X, columns):
+        """Covariate names and whether they are per product; checks products are covered."""
+        if isinstance(X.columns, pd.MultiIndex):
+            names = list(dict.fromkeys(X.columns.get_level_values(0)))
+            missing = [(c, p) for c in names for p in columns if (c, p) not in X.columns]
+            if missing:
+                raise ValueError(f"X has per-product covariates but misses column(s) {missing[:3]}; give every "
+                                 "covariate for every product of Y")
+            return names, True
+        return list(X.columns), False
+
+    def _covariate_values(self, X, dates, name: str = "X") -> np.ndarray:
+        """Scaled covariates on ``dates``: shape (len(dates), n_products, n_covariates)."""
+        X = _check_covariates(X, name)
+        names, per_product = self._covariate_layout(X, self.columns_)
+        if names != self.covariates_ or per_product != self.per_product_:
+            raise ValueError(f"{name} must have the covariates KerasGlobal was fitted with: {self.covariates_} "
+                             f"({'per product' if self.per_product_ else 'one value per day'}); got {names}")
+        missing = dates.difference(X.index)
+        if len(missing):
+            raise ValueError(f"{name} has no row for {len(missing)} day(s) it needs, e.g. {missing[0]:%Y-%m-%d}; "
+                             f"give the covariates of every day from {dates[0]:%Y-%m-%d} to {dates[-1]:%Y-%m-%d} "
+                             "(their future values are known in advance: planned promotions, list prices)")
+        if per_product:
+            C = np.stack([X[c].reindex(index=dates, columns=self.columns_).to_numpy(dtype=float) for c in names],
+                         axis=-1)
+        else:
+            C = np.repeat(X[names].reindex(dates).to_numpy(dtype=float)[:, None, :], len(self.columns_), axis=1)
+        return (C - self.cov_mean_) / self.cov_scale_
+
+    # ---------------------------------------------------------------- training
+
+    def _windows(self, Y: pd.DataFrame, scale, C=None):
         Z = Y.to_numpy() / scale
         X, T = [], []
         idx = Y.index
         for end in range(self.lags, len(Y) - self.horizon + 1):
             cal = self._calendar(idx[end:end + self.horizon])
             for j in range(Z.shape[1]):
-                X.append(np.r_[Z[end - self.lags:end, j], cal])
+                if C is None:
+                    X.append(np.r_[Z[end - self.lags:end, j], cal])
+                else:
+                    X.append(np.r_[Z[end - self.lags:end, j], cal, C[end:end + self.horizon, j].ravel()])
                 T.append(Z[end:end + self.horizon, j])
         return np.asarray(X, "float32"), np.asarray(T, "float32")
 
-    def train(self, Y: pd.DataFrame) -> "KerasGlobal":
-        """Train on the windows of ``Y`` (call once; later ``fit`` calls only update history)."""
+    def fit(self, Y: pd.DataFrame, X: pd.DataFrame | None = None) -> "KerasGlobal":
+        """Train on every window of ``Y`` (days x products); ``X``: optional covariates known in
+        advance, with a row for every day of ``Y`` (see the class docstring)."""
+        self._check_params()
+        closed = _as_closed(self.closed)
+        Y = _check_Y(Y)
+        if len(Y) < self.lags + self.horizon:
+            raise ValueError(f"training needs at least lags + horizon = {self.lags + self.horizon} days, got {len(Y)}")
+        if not open_days(Y.index, closed).any():
+            raise ValueError("every day of Y is in the closed calendar; there is no sale to learn from")
+        C = None
+        if X is not None:
+            X = _check_covariates(X)
+            names, per_product = self._covariate_layout(X, Y.columns)
+            missing = Y.index.difference(X.index)
+            if len(missing):
+                raise ValueError(f"X has no row for {len(missing)} day(s) of Y, e.g. {missing[0]:%Y-%m-%d}; give "
+                                 "the covariates of every training day")
         from .repro import import_tensorflow
 
         import_tensorflow()
         import keras
 
-        Y = _check_Y(Y)
-        self._check_params()
-        if len(Y) < self.lags + self.horizon:
-            raise ValueError(f"training needs at least lags + horizon = {self.lags + self.horizon} days, got {len(Y)}")
-        keras.utils.set_random_seed(self.seed)
+        self.closed_ = closed
         self.Y_ = Y.astype(float)
+        self.open_ = open_days(Y.index, closed)
+        self.columns_ = self.Y_.columns
         self.scale_ = np.maximum(self.Y_.mean().to_numpy(), 1e-6)
-        X, T = self._windows(self.Y_, self.scale_)
+        self.covariates_, self.per_product_ = (None, False) if X is None else (names, per_product)
+        if X is not None:
+            self.cov_mean_, self.cov_scale_ = 0.0, 1.0
+            raw = self._covariate_values(X, Y.index)
+            self.cov_mean_ = raw.mean(axis=(0, 1))
+            sd = raw.std(axis=(0, 1))
+            self.cov_scale_ = np.where(sd > 0, sd, 1.0)
+            C = (raw - self.cov_mean_) / self.cov_scale_
+        keras.utils.set_random_seed(self.seed)
+        inputs, targets = self._windows(self.Y_, self.scale_, C)
         L = keras.layers
-        model = keras.Sequential([keras.Input((X.shape[1],))] + [L.Dense(h, activation="relu") for h in self.hidden]
+        model = keras.Sequential([keras.Input((inputs.shape[1],))]
+                                 + [L.Dense(int(h), activation="relu") for h in self.hidden]
                                  + [L.Dense(self.horizon)])
         model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss="mae")
-        h = model.fit(X, T, epochs=self.epochs, batch_size=self.batch_size, verbose=0, shuffle=True)
-        self.model_, self.history_ = model, {"loss": [float(v) for v in h.history["loss"]]}
+        timer = _epoch_timer(keras)
+        h = model.fit(inputs, targets, epochs=self.epochs, batch_size=self.batch_size, verbose=0, shuffle=True,
+                      callbacks=[timer])
+        self.model_ = model
+        self.history_ = _history_frame(h.history, timer.seconds)
         self.n_params_ = model.count_params()
-        self.columns_ = self.Y_.columns
-        self.trained_ = True
         return self
 
-    def _check_params(self):
-        for name in ("lags", "horizon", "epochs", "batch_size"):
-            _check_int(getattr(self, name), name)
-        _check_number(self.learning_rate, "learning_rate", 0, low_open=True)
+    # ---------------------------------------------------------------- forecasting
 
-    def _fit(self):
-        if len(self.Y_) < self.lags:
-            raise ValueError(f"KerasGlobal needs the last lags = {self.lags} days, got {len(self.Y_)}")
-        if not self.trained_:
-            self.train(self.Y_)
-        elif list(self.Y_.columns) != list(self.columns_):
-            raise ValueError(f"the network was trained on products {list(self.columns_[:3])}...; "
-                             "fit it on the same products in the same order")
+    def predict(self, dates, history: pd.DataFrame | None = None, X: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Forecast the consecutive ``dates`` (at most ``horizon``) right after the history.
 
-    def _predict(self, dates):
+        Parameters
+        ----------
+        dates : DatetimeIndex
+        history : DataFrame (days x products), optional
+            Demand up to the new forecast origin (default: the training data). Same
+            products, in the same order, and at least ``lags`` days; the network is not
+            retrained.
+        X : DataFrame, optional
+            Covariates with a row for each of the ``horizon`` days from ``dates[0]``;
+            required when fitted with ``X``.
+        """
+        _not_fitted(self)
+        if history is None:
+            base = self.Y_
+        else:
+            base = _check_Y(history, "history")
+            if list(base.columns) != list(self.columns_):
+                raise ValueError(f"history must have the products KerasGlobal was fitted on, in the same order "
+                                 f"({list(self.columns_[:3])}...); use history[model.columns_]")
+            if len(base) < self.lags:
+                raise ValueError(f"history needs at least lags = {self.lags} days, got {len(base)}")
+        dates = self._check_dates(dates, last=base.index[-1])
         if len(dates) > self.horizon:
-            raise ValueError(f"KerasGlobal forecasts at most {self.horizon} days ahead")
-        expected = pd.date_range(self.Y_.index[-1] + pd.Timedelta(days=1), periods=len(dates))
+            raise ValueError(f"KerasGlobal forecasts at most horizon = {self.horizon} days ahead, got {len(dates)}")
+        expected = pd.date_range(base.index[-1] + pd.Timedelta(days=1), periods=len(dates))
         if not dates.equals(expected):
             raise ValueError(f"KerasGlobal forecasts the consecutive days right after its history: "
                              f"{expected[0]:%Y-%m-%d} onwards, got {dates[0]:%Y-%m-%d} ...")
-        Z = self.Y_.to_numpy()[-self.lags:] / self.scale_
-        cal = self._calendar(pd.date_range(dates[0], periods=self.horizon))
-        X = np.c_[Z.T, np.tile(cal, (Z.shape[1], 1))].astype("float32")
-        out = self.model_.predict(X, verbose=0).T[: len(dates)]
-        return out * self.scale_[None, :]
+        if self.covariates_ is None and X is not None:
+            raise ValueError("X was given but this KerasGlobal was fitted without covariates; refit with "
+                             "fit(Y, X) or pass X=None")
+        if self.covariates_ is not None and X is None:
+            raise ValueError(f"this KerasGlobal was fitted with covariates {self.covariates_}; pass their values "
+                             f"for the forecast days: predict(dates, X=...)")
+        Z = base.to_numpy(dtype=float)[-self.lags:] / self.scale_
+        target = pd.date_range(dates[0], periods=self.horizon)
+        cal = self._calendar(target)
+        inputs = np.c_[Z.T, np.tile(cal, (Z.shape[1], 1))]
+        if self.covariates_ is not None:
+            C = self._covariate_values(X, target)  # (horizon, products, covariates)
+            inputs = np.c_[inputs, C.transpose(1, 0, 2).reshape(Z.shape[1], -1)]
+        out = self.model_.predict(inputs.astype("float32"), verbose=0).T[: len(dates)]
+        F = pd.DataFrame(out * self.scale_[None, :], index=dates, columns=self.columns_)
+        return zero_closed_days(F, self.closed_).clip(lower=0)
+
+
+def _epoch_timer(keras):
+    """A Keras callback that records each epoch's wall-clock seconds in ``.seconds``."""
+
+    class EpochTimer(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.seconds = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._t0 = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(time.perf_counter() - self._t0)
+
+    return EpochTimer()
+
+
+def _history_frame(history: dict, seconds) -> pd.DataFrame:
+    """Keras's history dict as a DataFrame, one row per epoch (index "epoch" from 1)."""
+    h = pd.DataFrame({k: [float(v) for v in vals] for k, vals in history.items()})
+    h["seconds"] = list(seconds)[: len(h)]
+    h.index = pd.RangeIndex(1, len(h) + 1, name="epoch")
+    return h
 
 
 def forecast_metrics(actual: pd.DataFrame, forecast: pd.DataFrame, scale: pd.Series) -> pd.DataFrame:
@@ -506,15 +1007,28 @@ def seasonal_naive_scale(Y: pd.DataFrame) -> pd.Series:
     return (Y - Y.shift(7)).abs().iloc[7:].mean()
 
 
-def backtest(Y: pd.DataFrame, methods: dict, origins, horizon: int = 7) -> tuple[pd.DataFrame, dict]:
+def backtest(Y: pd.DataFrame, methods: dict, origins, horizon: int = HORIZON, *, prefitted=(),
+             X: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict]:
     """Rolling-origin evaluation: at each origin, fit on days before it, forecast ``horizon`` days.
 
     Parameters
     ----------
     Y : DataFrame (calendar days x products)
-    methods : dict of name -> forecaster (refitted at each origin)
+    methods : dict of name -> forecaster
+        Refitted at each origin on the days before it (``fit`` starts from scratch), except
+        those named in ``prefitted``.
     origins : sequence of dates
-        First forecast day of each window.
+        First forecast day of each window (e.g. :func:`backtest_origins`).
+    horizon : int, default :data:`HORIZON`
+    prefitted : collection of str, default ()
+        Names of methods already fitted on days before the first origin (e.g. a network
+        trained once, as in chapter 6.3); at each origin they forecast from the history up to
+        it with ``predict(dates, history=...)`` instead of being refitted. Their training data
+        must end before the first origin (else the evaluation would leak), which is checked.
+    X : DataFrame, optional
+        Covariates known in advance (see :class:`KerasGlobal`), passed as ``X`` to the
+        methods whose ``fit`` takes it (the days before each origin) and to their ``predict``;
+        of the prefitted methods, to those fitted with covariates.
 
     Returns
     -------
@@ -534,6 +1048,34 @@ def backtest(Y: pd.DataFrame, methods: dict, origins, horizon: int = 7) -> tuple
     if origins.min() <= Y.index[0]:
         raise ValueError(f"origin {origins.min():%Y-%m-%d} leaves no training days before it; Y starts "
                          f"{Y.index[0]:%Y-%m-%d}")
+    if isinstance(prefitted, str):
+        prefitted = [prefitted]
+    prefitted = set(prefitted)
+    unknown = sorted(prefitted - set(methods), key=str)
+    if unknown:
+        raise ValueError(f"prefitted names {unknown} that are not in methods {list(methods)}")
+    takes_x = {}
+    for name, model in methods.items():
+        if name not in prefitted:
+            takes_x[name] = X is not None and "X" in inspect.signature(model.fit).parameters
+            continue
+        try:
+            _not_fitted(model)
+        except NotFittedError:
+            raise NotFittedError(f"method {name!r} is listed in prefitted but is not fitted; fit it on the days "
+                                 f"before {origins.min():%Y-%m-%d} first") from None
+        if "history" not in inspect.signature(model.predict).parameters:
+            raise TypeError(f"method {name!r} cannot forecast from a new origin without refitting (its predict "
+                            "takes no history); leave it out of prefitted")
+        takes_x[name] = X is not None and getattr(model, "covariates_", None) is not None
+        last = model.Y_.index[-1]
+        if last >= origins.min():
+            raise ValueError(f"method {name!r} was fitted on data up to {last:%Y-%m-%d}, not before the first "
+                             f"origin {origins.min():%Y-%m-%d}: its forecasts would have seen the answers. Fit it "
+                             "on Y[Y.index < origins[0]]")
+    if X is not None and not any(takes_x.values()):
+        raise ValueError("X was given but no method takes covariates (e.g. KerasGlobal, or a prefitted one "
+                         "fitted with X)")
     rows, forecasts = [], {name: [] for name in methods}
     for origin in origins:
         train = Y[Y.index < origin]
@@ -543,7 +1085,11 @@ def backtest(Y: pd.DataFrame, methods: dict, origins, horizon: int = 7) -> tuple
             raise ValueError(f"the window starting {origin:%Y-%m-%d} runs past the data")
         scale = seasonal_naive_scale(train)
         for name, model in methods.items():
-            F = model.fit(train).predict(dates)
+            extra = {"X": X} if takes_x[name] else {}
+            if name in prefitted:
+                F = model.predict(dates, history=train, **extra)
+            else:
+                F = model.fit(train, **({"X": X.reindex(train.index)} if extra else {})).predict(dates, **extra)
             forecasts[name].append(F)
             m = forecast_metrics(actual, F, scale)
             rows.append((name, origin, m["mae"].mean(), m["abs_error"].sum(), m["units"].sum(), m["mase"].mean()))
@@ -601,8 +1147,8 @@ class PolicyResult:
     total_cost: float
 
 
-def simulate_policy(demand, forecast, sigma, *, lead_time: int = 2, review_period: int = 7,
-                    service_level: float = 0.95, holding: float = 0.02, penalty: float = 1.0,
+def simulate_policy(demand, forecast, sigma, *, lead_time: int = LEAD_TIME, review_period: int = REVIEW_PERIOD,
+                    service_level: float = SERVICE_LEVEL, holding: float = 0.02, penalty: float = 1.0,
                     lost_sales: bool = True, perishable: bool = False, initial: float | None = None) -> PolicyResult:
     """Periodic-review, order-up-to policy on actual daily demand.
 
@@ -699,7 +1245,8 @@ def simulate_policy(demand, forecast, sigma, *, lead_time: int = 2, review_perio
 
 
 def compare_policies(actual: pd.DataFrame, forecasts: dict, sigmas: dict, unit_value: pd.Series, *,
-                     lead_time: int = 2, review_period: int = 7, service_level: float = 0.95,
+                     lead_time: int = LEAD_TIME, review_period: int = REVIEW_PERIOD,
+                     service_level: float = SERVICE_LEVEL,
                      annual_holding_rate: float = 0.25, stockout_margin: float = 0.3) -> pd.DataFrame:
     """Run :func:`simulate_policy` for every product under each forecaster and add up.
 

@@ -3,15 +3,25 @@
 Uplift (incremental effect of a treatment such as an e-mail) is evaluated on a randomised
 experiment: the Qini curve counts the extra responders a targeting rule buys compared with
 sending the same share of e-mails at random.
+
+The uplift models (:class:`TLearner`, :class:`ClassTransformation`, :class:`KerasUplift`)
+follow scikit-learn's estimator convention (``clone``/``get_params`` work, parameters are
+checked in ``fit``), with one difference in the data they learn from: ``fit(X, t, y)`` takes
+the features ``X`` (units x features), the treatment ``t`` (1 treated, 0 control) and a 0/1
+response ``y`` of a randomised experiment; ``predict(X)`` returns each unit's uplift.
 """
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+from sklearn.base import BaseEstimator, clone
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
 
 from ._checks import as_vector
 
@@ -341,24 +351,56 @@ def _check_arms(X, t, y):
     return X, t.astype(int), y.astype(int)
 
 
-class TLearner:
+def _check_whole(v, name: str, low: int) -> None:
+    """A whole number (int, not bool or float) >= low."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"{name} must be a whole number (int), got {v!r}")
+    if v < low:
+        raise ValueError(f"{name} must be >= {low}, got {v}")
+
+
+def _classifier(estimator, *, sample_weight: bool = False):
+    """A fresh clone of the wrapped ``estimator`` (a scikit-learn classifier with ``fit`` and
+    ``predict_proba``); None means chapter 6.2's ``LogisticRegression(max_iter=1000)``."""
+    if estimator is None:
+        return LogisticRegression(max_iter=1000)
+    if not (hasattr(estimator, "fit") and hasattr(estimator, "predict_proba") and hasattr(estimator, "get_params")):
+        raise TypeError(f"estimator must be a scikit-learn classifier with fit and predict_proba (e.g. "
+                        f"LogisticRegression(max_iter=1000)), got {estimator!r}")
+    if sample_weight:
+        if "sample_weight" not in inspect.signature(estimator.fit).parameters:
+            raise TypeError(f"estimator {type(estimator).__name__} cannot take sample_weight in fit, which "
+                            "ClassTransformation needs to balance the arms; use e.g. LogisticRegression")
+    return clone(estimator)
+
+
+class TLearner(BaseEstimator):
     """Two-model uplift: one classifier on treated units, one on control; uplift is the
     difference of their predicted probabilities.
 
+    ``fit(X, t, y)``: features (units x features), treatment (0 control / 1 treated) and a
+    0/1 response of a randomised experiment; ``predict(X)``: the uplift of each unit.
+
     Parameters
     ----------
-    estimator : scikit-learn classifier with ``predict_proba`` (cloned twice)
+    estimator : scikit-learn classifier with ``predict_proba``, optional
+        A template: cloned twice in ``fit`` (never fitted in place). Default None:
+        ``LogisticRegression(max_iter=1000)``, chapter 6.2's choice.
+
+    Attributes
+    ----------
+    treated_, control_ : fitted clones of ``estimator``
     """
 
-    def __init__(self, estimator):
+    def __init__(self, estimator=None):
         self.estimator = estimator
 
     def fit(self, X, t, y) -> "TLearner":
-        from sklearn.base import clone
-
+        """Fit one clone of ``estimator`` per arm; returns ``self``."""
+        template = _classifier(self.estimator)
         X, t, y = _check_arms(X, t, y)
-        self.treated_ = clone(self.estimator).fit(X[t == 1], y[t == 1])
-        self.control_ = clone(self.estimator).fit(X[t == 0], y[t == 0])
+        self.treated_ = clone(template).fit(X[t == 1], y[t == 1])
+        self.control_ = clone(template).fit(X[t == 0], y[t == 0])
         return self
 
     def predict(self, X) -> np.ndarray:
@@ -367,26 +409,38 @@ class TLearner:
         return self.treated_.predict_proba(X)[:, 1] - self.control_.predict_proba(X)[:, 1]
 
 
-class ClassTransformation:
+class ClassTransformation(BaseEstimator):
     """Class-variable transformation (Jaskowski & Jaroszewicz, 2012), general propensity.
 
     With treatment probability ``p``, ``Z = y t / p - y (1 - t) / (1 - p)`` has
     ``E[Z | x] = uplift(x)``; for ``p = 1/2`` this is ``2 P(W = 1 | x) - 1`` with
     ``W = y t + (1 - y)(1 - t)``, which a classifier learns. Here the classifier learns W with
     sample weights that make the two arms count as if ``p = 1/2``.
+
+    ``fit(X, t, y)`` as :class:`TLearner`'s.
+
+    Parameters
+    ----------
+    estimator : scikit-learn classifier with ``predict_proba`` and ``sample_weight`` in fit, optional
+        A template: cloned in ``fit`` (never fitted in place). Default None:
+        ``LogisticRegression(max_iter=1000)``, chapter 6.2's choice.
+
+    Attributes
+    ----------
+    model_ : fitted clone of ``estimator``
     """
 
-    def __init__(self, estimator):
+    def __init__(self, estimator=None):
         self.estimator = estimator
 
     def fit(self, X, t, y) -> "ClassTransformation":
-        from sklearn.base import clone
-
+        """Fit one clone of ``estimator`` on the transformed class; returns ``self``."""
+        model = _classifier(self.estimator, sample_weight=True)
         X, t, y = _check_arms(X, t, y)
         p = t.mean()
         w = np.where(t == 1, 0.5 / p, 0.5 / (1 - p))
         W = (y * t + (1 - y) * (1 - t)).astype(int)
-        self.model_ = clone(self.estimator).fit(X, W, sample_weight=w)
+        self.model_ = model.fit(X, W, sample_weight=w)
         return self
 
     def predict(self, X) -> np.ndarray:
@@ -395,28 +449,55 @@ class ClassTransformation:
         return 2 * self.model_.predict_proba(X)[:, 1] - 1
 
 
-class KerasUplift:
+class KerasUplift(BaseEstimator):
     """A two-headed Keras network: a shared trunk, one sigmoid head per arm.
 
     Each unit's loss uses only the head of the arm it was in; uplift = treated head -
-    control head.
+    control head. ``fit(X, t, y)`` as :class:`TLearner`'s.
 
     Parameters
     ----------
-    hidden : tuple of int
-    epochs, batch_size : int
-    learning_rate : float
-    seed : int
+    hidden : sequence of int, default (32, 16)
+        Widths of the shared ReLU layers.
+    epochs : int, default 8
+        Chapter 6.2's choice.
+    batch_size : int, default 512
+    learning_rate : float, default 1e-3
+    seed : int, default 0
+
+    Attributes
+    ----------
+    model_ : keras.Model
+        Features -> [P(y=1 | control), P(y=1 | treated)].
+    history_ : DataFrame indexed by "epoch" (from 1): loss, seconds
     """
 
-    def __init__(self, hidden=(32, 16), epochs: int = 10, batch_size: int = 512,
+    def __init__(self, hidden=(32, 16), epochs: int = 8, batch_size: int = 512,
                  learning_rate: float = 1e-3, seed: int = 0):
-        self.hidden, self.epochs, self.batch_size = tuple(hidden), epochs, batch_size
-        self.learning_rate, self.seed = learning_rate, seed
+        self.hidden = hidden
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.seed = seed
+
+    def _check_params(self):
+        for name, low in (("epochs", 1), ("batch_size", 1), ("seed", 0)):
+            _check_whole(getattr(self, name), name, low)
+        lr = self.learning_rate
+        if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, (int, float, np.integer, np.floating)):
+            raise TypeError(f"learning_rate must be a positive number, got {lr!r}")
+        if not (np.isfinite(lr) and lr > 0):
+            raise ValueError(f"learning_rate must be a positive number, got {lr!r}")
+        if isinstance(self.hidden, (str, bytes)) or not np.iterable(self.hidden):
+            raise TypeError(f"hidden must be a sequence of layer widths, e.g. (32, 16), got {self.hidden!r}")
+        for w in self.hidden:
+            _check_whole(w, "hidden (each layer width)", 1)
 
     def fit(self, X, t, y) -> "KerasUplift":
+        """Train the network from scratch (seeded); returns ``self``."""
         from .repro import import_tensorflow
 
+        self._check_params()
         X, t, y = _check_arms(X, t, y)  # before importing TensorFlow: bad input fails fast
         X = np.asarray(X, dtype=np.float32)
         if not np.isfinite(X).all():
@@ -431,27 +512,49 @@ class KerasUplift:
         arm = keras.Input((1,))
         h = inp
         for w in self.hidden:
-            h = keras.layers.Dense(w, activation="relu")(h)
+            h = keras.layers.Dense(int(w), activation="relu")(h)
         heads = keras.layers.Dense(2, activation="sigmoid", name="heads")(h)  # [control, treated]
         chosen = keras.ops.sum(heads * keras.ops.concatenate([1 - arm, arm], axis=1), axis=1, keepdims=True)
-        self.train_model_ = keras.Model([inp, arm], chosen)
+        train_model = keras.Model([inp, arm], chosen)
         self.model_ = keras.Model(inp, heads)
-        self.train_model_.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss="binary_crossentropy")
-        h = self.train_model_.fit([X, t[:, None]], y[:, None], epochs=self.epochs, batch_size=self.batch_size,
-                                  verbose=0, shuffle=True)
-        self.history_ = pd.DataFrame(h.history)
+        train_model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss="binary_crossentropy")
+        timer = _epoch_timer(keras)
+        h = train_model.fit([X, t[:, None]], y[:, None], epochs=self.epochs, batch_size=self.batch_size,
+                            verbose=0, shuffle=True, callbacks=[timer])
+        hist = pd.DataFrame({k: [float(v) for v in vals] for k, vals in h.history.items()})
+        hist["seconds"] = timer.seconds[: len(hist)]
+        hist.index = pd.RangeIndex(1, len(hist) + 1, name="epoch")
+        self.history_ = hist
         return self
 
     def predict(self, X) -> np.ndarray:
+        """Predicted uplift (treated head - control head), shape (n,)."""
+        _check_fitted(self, "model_")
         p = np.asarray(self.model_.predict(np.asarray(X, dtype=np.float32), batch_size=4096, verbose=0))
         return p[:, 1] - p[:, 0]
 
 
+def _epoch_timer(keras):
+    """A Keras callback that records each epoch's wall-clock seconds in ``.seconds``."""
+    import time
+
+    class EpochTimer(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.seconds = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._t0 = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(time.perf_counter() - self._t0)
+
+    return EpochTimer()
+
+
 def _check_fitted(model, attribute: str) -> None:
     if not hasattr(model, attribute):
-        from sklearn.exceptions import NotFittedError
-
-        raise NotFittedError(f"{type(model).__name__} is not fitted yet; call fit(X, t, y) first")
+        raise NotFittedError(f"This {type(model).__name__} is not fitted yet; call fit(X, t, y) before predict")
 
 
 # --------------------------------------------------------------------------- targeting

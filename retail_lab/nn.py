@@ -17,10 +17,14 @@ batches give the same parameters (tests check this against Keras).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import copy
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Callable
 
 import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
 
 __all__ = [
     "ACTIVATIONS",
@@ -46,6 +50,7 @@ def _sigmoid(z):
     return 0.5 * (1.0 + np.tanh(0.5 * z))  # stable for large |z|
 
 
+#: The activation functions :class:`MLP` accepts, by name: each a pair (function, derivative).
 ACTIVATIONS: dict[str, tuple[Callable, Callable]] = {
     # name: (sigma(z), sigma'(z))
     "sigmoid": (_sigmoid, lambda z: _sigmoid(z) * (1.0 - _sigmoid(z))),
@@ -67,6 +72,7 @@ def _bce(p, y):
     return float(loss), grad
 
 
+#: The loss functions :class:`MLP` accepts, by name.
 LOSSES: dict[str, Callable] = {
     # name: f(P, Y) -> (loss, dL/dP); P, Y shape (n_outputs, n_samples); mean over all entries
     "mse": _mse,
@@ -140,17 +146,62 @@ class Adam:
             p -= alpha * m / (np.sqrt(v) + self.epsilon)
 
 
+_OPTIMIZERS = {"gd": SGD, "sgd": SGD, "momentum": Momentum, "adam": Adam}
+
+
 def make_optimizer(name: str, **kwargs):
     """``"gd"`` and ``"sgd"`` -> :class:`SGD`, ``"momentum"`` -> :class:`Momentum`,
     ``"adam"`` -> :class:`Adam`."""
-    table = {"gd": SGD, "sgd": SGD, "momentum": Momentum, "adam": Adam}
+    table = _OPTIMIZERS
     if name not in table:
         raise ValueError(f"unknown optimizer {name!r}; choose one of {sorted(table)}")
     return table[name](**kwargs)
 
 
-class MLP:
+def _fresh_optimizer(optimizer, learning_rate):
+    """A new optimizer (no moments, step count 0) from a name or an optimizer object.
+
+    An :class:`SGD`, :class:`Momentum` or :class:`Adam` object is rebuilt from its public
+    settings, any other object with a ``step(params, grads)`` method is deep-copied: the
+    object passed in is never mutated, so one setting trains many networks. A
+    ``learning_rate`` that is not None replaces the optimizer's own.
+    """
+    if isinstance(optimizer, str):
+        if optimizer not in _OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {sorted(_OPTIMIZERS)} or an optimizer object "
+                             f"(SGD, Momentum, Adam), got {optimizer!r}")
+        opt = _OPTIMIZERS[optimizer]()
+    elif isinstance(optimizer, (SGD, Momentum, Adam)) and is_dataclass(optimizer):
+        opt = type(optimizer)(**{f.name: getattr(optimizer, f.name) for f in fields(optimizer)
+                                 if not f.name.startswith("_")})
+    elif callable(getattr(optimizer, "step", None)):
+        opt = copy.deepcopy(optimizer)
+    else:
+        raise TypeError(f"optimizer must be a name ({', '.join(sorted(_OPTIMIZERS))}) or an object with a "
+                        f"step(params, grads) method such as Adam(0.003), got {optimizer!r}")
+    if learning_rate is not None:
+        if isinstance(learning_rate, (bool, np.bool_)) or not isinstance(learning_rate, (int, float, np.number)) \
+                or not np.isfinite(learning_rate) or learning_rate <= 0:
+            raise ValueError(f"learning_rate must be a positive number or None (the optimizer's own), "
+                             f"got {learning_rate!r}")
+        if not hasattr(opt, "learning_rate"):
+            raise TypeError(f"learning_rate={learning_rate!r} given but optimizer {optimizer!r} has no "
+                            "learning_rate to replace; set it on the optimizer and leave learning_rate=None")
+        opt.learning_rate = float(learning_rate)  # on the fresh copy only
+    return opt
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+class MLP(BaseEstimator):
     """Fully connected network with explicit forward and backward passes.
+
+    Follows scikit-learn's estimator convention: the constructor only stores the
+    hyperparameters, :meth:`fit` validates them, draws the initial weights and trains.
+    :meth:`initialize` draws the initial weights without training (the untrained network
+    that chapter 4 differentiates).
 
     Parameters
     ----------
@@ -161,61 +212,120 @@ class MLP:
     loss : {"bce", "mse"}
         Binary cross-entropy (on probabilities, clipped like Keras) or mean squared error.
     seed : int
-        Seed for Glorot-uniform initial weights (biases start at 0), as Keras' Dense.
+        Seed for Glorot-uniform initial weights (biases start at 0), as Keras' Dense, and,
+        from a second generator with the same seed, for the per-epoch shuffles.
+    optimizer : {"adam", "sgd", "gd", "momentum"} or SGD, Momentum, Adam object
+        ``fit`` trains a fresh copy (the object passed is never mutated).
+    learning_rate : float, optional
+        Replaces the optimizer's learning rate; None keeps it (Adam 0.001, SGD 0.01).
+    epochs : int >= 1
+    batch_size : int or None
+        None = full batch (gradient descent).
+    shuffle : bool
+        Reshuffle sample order each epoch.
 
     Attributes
     ----------
-    weights : list of ndarray, shapes (n_l, n_{l-1})
-    biases : list of ndarray, shapes (n_l,)
-    history_ : dict of lists
-        After :meth:`fit`: ``loss`` per epoch and, with validation data, ``val_loss``.
+    weights_ : list of ndarray, shapes (n_l, n_{l-1})
+    biases_ : list of ndarray, shapes (n_l,)
+    history_ : DataFrame
+        After :meth:`fit`: one row per epoch (index ``epoch`` from 1), column ``loss`` and,
+        with validation data, ``val_loss``.
 
     Examples
     --------
-    >>> net = MLP((2, 3, 1), ("tanh", "sigmoid"), seed=0)
+    >>> net = MLP((2, 3, 1), ("tanh", "sigmoid"), seed=0).initialize()
     >>> net.predict_proba(np.zeros((4, 2))).shape
     (4,)
     """
 
-    def __init__(self, layer_sizes, activations, loss: str = "bce", seed: int = 0):
-        layer_sizes = [int(s) for s in layer_sizes]
-        if len(layer_sizes) < 2 or min(layer_sizes) < 1:
-            raise ValueError(f"layer_sizes needs >= 2 positive sizes, got {layer_sizes}")
-        if len(activations) != len(layer_sizes) - 1:
-            raise ValueError(
-                f"need {len(layer_sizes) - 1} activations (one per layer), got {len(activations)}"
-            )
-        for a in activations:
-            if a not in ACTIVATIONS:
-                raise ValueError(f"unknown activation {a!r}; choose from {sorted(ACTIVATIONS)}")
-        if loss not in LOSSES:
-            raise ValueError(f"unknown loss {loss!r}; choose from {sorted(LOSSES)}")
-        self.layer_sizes, self.activations, self.loss_name, self.seed = (
-            layer_sizes, list(activations), loss, seed)
-        rng = np.random.default_rng(seed)
-        self.weights, self.biases = [], []
-        for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]):
-            limit = np.sqrt(6.0 / (n_in + n_out))
-            self.weights.append(rng.uniform(-limit, limit, size=(n_out, n_in)))
-            self.biases.append(np.zeros(n_out))
-        self.history_: dict[str, list[float]] = {}
+    def __init__(self, layer_sizes, activations, loss: str = "bce", seed: int = 0,
+                 optimizer="adam", learning_rate: float | None = None, epochs: int = 10,
+                 batch_size: int | None = 32, shuffle: bool = True):
+        self.layer_sizes = layer_sizes
+        self.activations = activations
+        self.loss = loss
+        self.seed = seed
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.shuffle = shuffle
 
     # ------------------------------------------------------------------ parameters
+    def _sizes(self) -> list[int]:
+        """``layer_sizes`` checked and as a list of ints."""
+        sizes = self.layer_sizes
+        if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
+            raise TypeError(f"layer_sizes must be a sequence of int such as (4, 8, 1), got {sizes!r}")
+        if not all(_is_int(s) for s in sizes):
+            raise TypeError(f"layer_sizes must hold whole numbers, got {list(sizes)!r}")
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError(f"layer_sizes needs >= 2 positive sizes (inputs, ..., outputs), got {list(sizes)}")
+        return [int(s) for s in sizes]
+
+    def _validate_params(self) -> list[int]:
+        sizes = self._sizes()
+        acts = self.activations
+        if isinstance(acts, (str, bytes)) or not hasattr(acts, "__len__"):
+            raise TypeError(f"activations must be a sequence of names such as ('relu', 'sigmoid'), got {acts!r}")
+        if len(acts) != len(sizes) - 1:
+            raise ValueError(f"activations: need {len(sizes) - 1} activations (one per layer), got {len(acts)}")
+        for a in acts:
+            if a not in ACTIVATIONS:
+                raise ValueError(f"activations: unknown activation {a!r}; choose from {sorted(ACTIVATIONS)}")
+        if not isinstance(self.loss, str) or self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {self.loss!r}")
+        if not _is_int(self.seed) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        _fresh_optimizer(self.optimizer, self.learning_rate)  # checks both
+        if not _is_int(self.epochs) or self.epochs < 1:
+            raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")
+        if self.batch_size is not None and (not _is_int(self.batch_size) or self.batch_size < 1):
+            raise ValueError(f"batch_size must be a positive integer or None (full batch), got {self.batch_size!r}")
+        if not isinstance(self.shuffle, (bool, np.bool_)):
+            raise TypeError(f"shuffle must be True or False, got {self.shuffle!r}")
+        return sizes
+
+    def initialize(self) -> "MLP":
+        """Draw the initial weights (Glorot uniform from ``seed``, biases 0) without training.
+
+        :meth:`fit` starts from exactly these weights. Returns ``self``.
+        """
+        sizes = self._validate_params()
+        rng = np.random.default_rng(self.seed)
+        self.weights_, self.biases_ = [], []
+        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+            limit = np.sqrt(6.0 / (n_in + n_out))
+            self.weights_.append(rng.uniform(-limit, limit, size=(n_out, n_in)))
+            self.biases_.append(np.zeros(n_out))
+        self.n_features_in_ = sizes[0]
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "weights_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit(X, y) first "
+                                 "(or initialize() for the untrained network)")
+
     @property
-    def params(self) -> list[np.ndarray]:
+    def params_(self) -> list[np.ndarray]:
         """``[W_1, b_1, W_2, b_2, ...]`` (the arrays themselves, updated in place)."""
+        self._check_fitted()
         out = []
-        for W, b in zip(self.weights, self.biases):
+        for W, b in zip(self.weights_, self.biases_):
             out += [W, b]
         return out
 
     def n_params(self) -> int:
-        return int(sum(p.size for p in self.params))
+        """Number of weights and biases (from ``layer_sizes``; no fit needed)."""
+        sizes = self._sizes()
+        return int(sum(n_out * n_in + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:])))
 
     def keras_weights(self) -> list[np.ndarray]:
         """Weights in Keras Dense layout: kernel (n_in, n_out) = W.T, then bias."""
+        self._check_fitted()
         out = []
-        for W, b in zip(self.weights, self.biases):
+        for W, b in zip(self.weights_, self.biases_):
             out += [W.T.copy(), b.copy()]
         return out
 
@@ -225,6 +335,7 @@ class MLP:
         Its loss is ``"binary_crossentropy"`` or ``"mean_squared_error"`` to match; compile
         it with an optimizer of your choice.
         """
+        weights = self.keras_weights()
         from .repro import import_tensorflow
 
         import_tensorflow()  # the book's numeric configuration first
@@ -234,27 +345,35 @@ class MLP:
         keras.config.set_floatx(dtype)
         try:
             model = keras.Sequential(
-                [keras.Input((self.layer_sizes[0],))]
+                [keras.Input((self.weights_[0].shape[1],))]
                 + [keras.layers.Dense(n, activation=a)
-                   for n, a in zip(self.layer_sizes[1:], self.activations)])
-            model.set_weights([w.astype(dtype) for w in self.keras_weights()])
+                   for n, a in zip([W.shape[0] for W in self.weights_], self.activations)])
+            model.set_weights([w.astype(dtype) for w in weights])
         finally:
             keras.config.set_floatx(old)
         return model
 
     def set_keras_weights(self, weights) -> "MLP":
-        """Load weights from ``keras_model.get_weights()`` (Dense layers only)."""
-        for i in range(len(self.weights)):
-            self.weights[i][...] = np.asarray(weights[2 * i], dtype=float).T
-            self.biases[i][...] = np.asarray(weights[2 * i + 1], dtype=float)
+        """Load weights from ``keras_model.get_weights()`` (Dense layers only); an
+        uninitialised network is initialised first."""
+        if not hasattr(self, "weights_"):
+            self.initialize()
+        if len(weights) != 2 * len(self.weights_):
+            raise ValueError(f"weights: expected {2 * len(self.weights_)} arrays (kernel and bias per layer), "
+                             f"got {len(weights)}")
+        for i in range(len(self.weights_)):
+            self.weights_[i][...] = np.asarray(weights[2 * i], dtype=float).T
+            self.biases_[i][...] = np.asarray(weights[2 * i + 1], dtype=float)
         return self
 
     # ------------------------------------------------------------------ passes
     def _check_X(self, X):
+        self._check_fitted()
+        n_in = self.weights_[0].shape[1]
         X = np.asarray(X, dtype=float)
-        if X.ndim != 2 or X.shape[1] != self.layer_sizes[0]:
+        if X.ndim != 2 or X.shape[1] != n_in:
             raise ValueError(
-                f"X must have shape (n_samples, {self.layer_sizes[0]}), got {X.shape}")
+                f"X must have shape (n_samples, {n_in}), got {X.shape}")
         if not np.isfinite(X).all():
             raise ValueError("X contains NaN or infinite values; impute or drop them first")
         return X
@@ -263,27 +382,27 @@ class MLP:
         """Return ``(Z, A)``: pre-activations Z_1..Z_L and activations A_0..A_L (columns = samples)."""
         A = [self._check_X(X).T]
         Z = []
-        for W, b, act in zip(self.weights, self.biases, self.activations):
+        for W, b, act in zip(self.weights_, self.biases_, self.activations):
             Z.append(W @ A[-1] + b[:, None])
             A.append(ACTIVATIONS[act][0](Z[-1]))
         return Z, A
 
     def backward(self, Z, A, y) -> tuple[float, list[np.ndarray]]:
         """Loss and gradients ``[dW_1, db_1, ...]`` by the delta recursion."""
-        Y = _as_2d(y, self.layer_sizes[-1])
+        Y = _as_2d(y, self.weights_[-1].shape[0])
         if Y.shape != A[-1].shape:
             raise ValueError(
                 f"y has shape {np.shape(y)}; expected ({A[-1].shape[1]},) or "
                 f"({A[-1].shape[1]}, {A[-1].shape[0]})")
-        loss, dA = LOSSES[self.loss_name](A[-1], Y)
-        L = len(self.weights)
+        loss, dA = LOSSES[self.loss](A[-1], Y)
+        L = len(self.weights_)
         grads = [None] * (2 * L)
         delta = dA * ACTIVATIONS[self.activations[-1]][1](Z[-1])
         for l in range(L - 1, -1, -1):
             grads[2 * l] = delta @ A[l].T
             grads[2 * l + 1] = delta.sum(axis=1)
             if l > 0:
-                delta = (self.weights[l].T @ delta) * ACTIVATIONS[self.activations[l - 1]][1](Z[l - 1])
+                delta = (self.weights_[l].T @ delta) * ACTIVATIONS[self.activations[l - 1]][1](Z[l - 1])
         return loss, grads
 
     def loss_and_gradients(self, X, y):
@@ -302,16 +421,18 @@ class MLP:
         A_layer : array, shape (n_l, n_samples) (column convention)
         y : array, shape (n_samples,)
         """
-        if not 0 <= layer <= len(self.weights):
-            raise ValueError(f"layer must be in [0, {len(self.weights)}], got {layer}")
+        self._check_fitted()
+        if not 0 <= layer <= len(self.weights_):
+            raise ValueError(f"layer must be in [0, {len(self.weights_)}], got {layer}")
         A = np.asarray(A_layer, dtype=float)
-        for W, b, act in zip(self.weights[layer:], self.biases[layer:], self.activations[layer:]):
+        for W, b, act in zip(self.weights_[layer:], self.biases_[layer:], self.activations[layer:]):
             A = ACTIVATIONS[act][0](W @ A + b[:, None])
-        return LOSSES[self.loss_name](A, _as_2d(y, self.layer_sizes[-1]))[0]
+        return LOSSES[self.loss](A, _as_2d(y, self.weights_[-1].shape[0]))[0]
 
-    def loss(self, X, y) -> float:
+    def compute_loss(self, X, y) -> float:
+        """The loss (``loss``) of the current weights on (X, y)."""
         _, A = self.forward(X)
-        return LOSSES[self.loss_name](A[-1], _as_2d(y, self.layer_sizes[-1]))[0]
+        return LOSSES[self.loss](A[-1], _as_2d(y, self.weights_[-1].shape[0]))[0]
 
     def predict_proba(self, X) -> np.ndarray:
         """Network output; shape (n_samples,) for one output unit, else (n_samples, n_out)."""
@@ -321,46 +442,60 @@ class MLP:
     predict = predict_proba
 
     # ------------------------------------------------------------------ training
-    def fit(self, X, y, optimizer=None, epochs: int = 10, batch_size: int | None = 32,
-            validation_data=None, shuffle: bool = True, seed: int | None = None) -> "MLP":
-        """Train with an optimizer from this module; records ``history_``.
+    def fit(self, X, y, validation_data=None) -> "MLP":
+        """Draw the initial weights (:meth:`initialize`) and train; records ``history_``.
 
         Parameters
         ----------
         X : array, shape (n_samples, n_inputs)
         y : array, shape (n_samples,) or (n_samples, n_outputs)
-        optimizer : SGD, Momentum or Adam, default ``Adam()``
-        epochs : int
-        batch_size : int or None
-            None = full batch (gradient descent).
         validation_data : (X_val, y_val), optional
-        shuffle : bool
-            Reshuffle sample order each epoch (seeded by ``seed``, default ``self.seed``).
+            Adds ``val_loss`` to ``history_``.
 
         Returns
         -------
         self
         """
-        X = self._check_X(X)
+        sizes = self._validate_params()
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[1] != sizes[0]:
+            raise ValueError(f"X must have shape (n_samples, {sizes[0]}) (layer_sizes[0] = {sizes[0]} inputs), "
+                             f"got {X.shape}")
+        if not np.isfinite(X).all():
+            raise ValueError("X contains NaN or infinite values; impute or drop them first")
         y = np.asarray(y, dtype=float)
         if len(y) != len(X):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
-        opt = optimizer or Adam()
-        rng = np.random.default_rng(self.seed if seed is None else seed)
+        if len(X) == 0:
+            raise ValueError("X is empty: at least one sample is needed")
+        if validation_data is not None:
+            try:
+                X_val, y_val = validation_data
+            except (TypeError, ValueError):
+                raise TypeError("validation_data must be a pair (X_val, y_val)") from None
+            X_val, y_val = np.asarray(X_val, dtype=float), np.asarray(y_val, dtype=float)
+            if X_val.ndim != 2 or X_val.shape[1] != sizes[0] or len(y_val) != len(X_val):
+                raise ValueError(f"validation_data must be (X_val, y_val) with X_val of shape (n, {sizes[0]}) "
+                                 f"and n labels, got shapes {X_val.shape} and {y_val.shape}")
+        opt = _fresh_optimizer(self.optimizer, self.learning_rate)
+        self.initialize()
+        rng = np.random.default_rng(self.seed)
         n = len(X)
-        bs = n if batch_size is None else int(batch_size)
-        self.history_ = {"loss": []} | ({"val_loss": []} if validation_data is not None else {})
-        for _ in range(epochs):
-            order = rng.permutation(n) if shuffle else np.arange(n)
+        bs = n if self.batch_size is None else int(self.batch_size)
+        rows = []
+        for _ in range(self.epochs):
+            order = rng.permutation(n) if self.shuffle else np.arange(n)
             total = 0.0
             for start in range(0, n, bs):
                 idx = order[start:start + bs]
                 loss, grads = self.loss_and_gradients(X[idx], y[idx])
-                opt.step(self.params, grads)
+                opt.step(self.params_, grads)
                 total += loss * len(idx)
-            self.history_["loss"].append(total / n)
+            row = {"loss": total / n}
             if validation_data is not None:
-                self.history_["val_loss"].append(self.loss(*validation_data))
+                row["val_loss"] = self.compute_loss(X_val, y_val)
+            rows.append(row)
+        self.history_ = pd.DataFrame(rows, index=pd.RangeIndex(1, self.epochs + 1, name="epoch"))
         return self
 
 
@@ -371,16 +506,16 @@ def numerical_gradients(net: MLP, X, y, h: float = 1e-5) -> list[np.ndarray]:
     (~1e-16 / h): near the cube root of machine epsilon.
     """
     grads = []
-    for p in net.params:
+    for p in net.params_:
         g = np.zeros_like(p)
         it = np.nditer(p, flags=["multi_index"])
         for _ in it:
             i = it.multi_index
             old = p[i]
             p[i] = old + h
-            up = net.loss(X, y)
+            up = net.compute_loss(X, y)
             p[i] = old - h
-            down = net.loss(X, y)
+            down = net.compute_loss(X, y)
             p[i] = old
             g[i] = (up - down) / (2 * h)
         grads.append(g)

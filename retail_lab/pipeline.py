@@ -20,6 +20,7 @@ import pandas as pd
 
 from ._checks import as_date
 from . import quality
+from .schema import check_transactions
 from .features import FEATURE_COLUMNS, line_revenue, repurchase_dataset
 
 __all__ = [
@@ -377,8 +378,9 @@ def repurchase_pipeline(
     Parameters
     ----------
     collect : callable returning DataFrame
-        Produces raw transactions in the Online Retail schema, e.g.
-        ``retail_lab.datasets.load_online_retail``.
+        Produces raw transactions in the schema of :mod:`retail_lab.schema`, e.g.
+        ``retail_lab.datasets.load_online_retail``, or another shop's table brought to
+        it: ``lambda: standardize(read_my_shop(), columns={...})``.
     gate : QualityGate, optional
         Defaults to ``QualityGate()`` (``DEFAULT_LIMITS``; one future-dated row fails it).
     cutoff : str
@@ -445,7 +447,8 @@ def repurchase_pipeline(
         if len(raw) == 0:
             raise ValueError("collect() returned no rows; check the data source (an empty "
                              "table cannot be checked, trained on or scored)")
-        quality._validate(raw)
+        check_transactions(raw, what="collect()'s table")
+        quality._validate(raw)  # the column types the quality rules need
         t = raw.copy()
         if not pd.api.types.is_datetime64_any_dtype(t["InvoiceDate"]):
             t["InvoiceDate"] = pd.to_datetime(t["InvoiceDate"], errors="coerce")

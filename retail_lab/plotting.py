@@ -7,6 +7,7 @@ and takes a ``title`` that should state the finding.
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -17,8 +18,11 @@ __all__ = [
     "PALETTE",
     "FIG_WIDTH",
     "MIN_FONT_PT",
+    "STYLE_FILE",
+    "PANDAS_OPTIONS",
     "style_params",
     "use_style",
+    "pandas_display",
     "monthly_revenue_plot",
     "basket_size_plot",
     "long_tail_plot",
@@ -78,59 +82,59 @@ assert MIN_FONT_PT * PHONE_WIDTH_PX / FIG_WIDTH / 72 >= MIN_TEXT_PX
 PNG_KWARGS = {"pil_kwargs": {"optimize": True}}
 
 
+#: The book's matplotlib style file (package data): the rcParams :func:`use_style` applies.
+STYLE_FILE = Path(__file__).with_name("retail_lab.mplstyle")
+
+#: pandas display options the chapters' tables use (set by :func:`pandas_display`).
+PANDAS_OPTIONS = {"display.precision": 4, "display.max_colwidth": 140, "display.width": 140}
+
+
 def style_params() -> dict:
-    """The matplotlib rcParams that :func:`use_style` sets (see the legibility notes above)."""
-    return {
-        "figure.figsize": (FIG_WIDTH, 3.6),
-        "figure.dpi": DPI,
-        "savefig.dpi": 2 * DPI,
-        "figure.autolayout": True,
-        "font.size": MIN_FONT_PT,
-        "axes.titlesize": MIN_FONT_PT + 1,
-        "axes.titleweight": "bold",
-        "axes.labelsize": MIN_FONT_PT,
-        "xtick.labelsize": MIN_FONT_PT,
-        "ytick.labelsize": MIN_FONT_PT,
-        "legend.fontsize": MIN_FONT_PT,
-        "legend.title_fontsize": MIN_FONT_PT,
-        "figure.titlesize": MIN_FONT_PT + 2,
-        "figure.titleweight": "bold",
-        "axes.grid": True,
-        "grid.alpha": 0.3,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "axes.prop_cycle": mpl.cycler(color=PALETTE),
-        # a legend that has to sit inside the axes gets a translucent white box, so that a
-        # line or bar behind it stays visible but does not run through its text
-        "legend.frameon": True,
-        "legend.framealpha": 0.85,
-        "legend.edgecolor": "none",
-        "legend.fancybox": False,
-        "image.cmap": "viridis",
-        "svg.hashsalt": "retail_lab",
-    }
-
-
-def use_style() -> None:
-    """Apply the book's style: fonts readable on a phone, light grid, sharp (2x) PNG figures.
-
-    Sets :func:`style_params` (figures 6 inches wide, nothing below 11 pt, see the notes at
-    the top of this module) and, inside IPython or Jupyter, the inline backend's "retina"
-    format: PNGs at twice the display resolution, tagged with their display size.
-
-    Also widens pandas' text columns so tables of reasons and summaries are not cut, and shows
-    table numbers with 4 decimals: a table states its precision, and the digits beyond it
-    (where two CPUs' BLAS kernels can differ) are not part of what the book reports.
+    """The matplotlib rcParams that :func:`use_style` sets, read from :data:`STYLE_FILE`.
 
     Examples
     --------
-    >>> use_style()
+    >>> style_params()["font.size"] == MIN_FONT_PT and style_params()["figure.figsize"][0] == FIG_WIDTH
+    True
+    """
+    return dict(mpl.rc_params_from_file(STYLE_FILE, use_default_template=False))
+
+
+def pandas_display() -> None:
+    """Set the pandas display options of the book's tables (:data:`PANDAS_OPTIONS`).
+
+    Text columns are widened so tables of reasons and summaries are not cut, and numbers are
+    shown with 4 decimals: a table states its precision, and the digits beyond it (where two
+    CPUs' BLAS kernels can differ) are not part of what the book reports.
+    """
+    for key, value in PANDAS_OPTIONS.items():
+        pd.set_option(key, value)
+
+
+def use_style(pandas: bool = True) -> None:
+    """Apply the book's style: fonts readable on a phone, light grid, sharp (2x) PNG figures.
+
+    Applies the style file :data:`STYLE_FILE` (figures 6 inches wide, nothing below 11 pt,
+    see the notes at the top of this module) and, inside IPython or Jupyter, the inline
+    backend's "retina" format: PNGs at twice the display resolution, tagged with their
+    display size. Importing this module changes nothing; this call does.
+
+    Parameters
+    ----------
+    pandas : bool, default True
+        Also set the book's pandas display options (:func:`pandas_display`); the chapters
+        rely on it. Pass False to leave pandas alone.
+
+    Examples
+    --------
+    >>> use_style(pandas=False)
     >>> mpl.rcParams["figure.dpi"], mpl.rcParams["font.size"]
     (100.0, 11.0)
     """
-    pd.set_option("display.precision", 4)
-    pd.set_option("display.max_colwidth", 140)
-    pd.set_option("display.width", 140)
+    if not isinstance(pandas, bool):
+        raise TypeError(f"pandas must be True or False, got {pandas!r}")
+    if pandas:
+        pandas_display()
     mpl.rcParams.update(style_params())
     try:
         from IPython import get_ipython
@@ -440,17 +444,20 @@ def loss_curves_plot(histories: dict, title: str = "Training curves", axes=None,
 
     Parameters
     ----------
-    histories : dict of name -> dict with "loss" and optionally "val_loss" lists
+    histories : dict of name -> history
+        A history is a DataFrame with one row per epoch (an estimator's ``history_``: index
+        or column "epoch", columns "loss" and optionally "val_loss"), or a dict of lists
+        with those keys (Keras' ``History.history``).
     """
     n = len(histories)
     ncols = 2
     if axes is None:
         _, axes = _grid(n, ncols=ncols, panel_height=2.5, sharey=True)
     for i, (ax, (name, h)) in enumerate(zip(axes, histories.items())):
-        ep = np.arange(1, len(h["loss"]) + 1)
-        ax.plot(ep, h["loss"], color=PALETTE[0], label="train")
-        if h.get("val_loss"):
-            ax.plot(ep, h["val_loss"], color=PALETTE[1], ls="--", label="validation")
+        ep, loss, val_loss = _loss_columns(h)
+        ax.plot(ep, loss, color=PALETTE[0], label="train")
+        if val_loss is not None:
+            ax.plot(ep, val_loss, color=PALETTE[1], ls="--", label="validation")
         _title(ax, name)
         ax.set_xlabel("epoch")
         if i % ncols == 0:
@@ -458,6 +465,28 @@ def loss_curves_plot(histories: dict, title: str = "Training curves", axes=None,
     axes[0].legend()
     _suptitle(axes[0].figure, title)
     return axes
+
+
+def _loss_columns(h):
+    """(epochs, loss, val_loss or None) of a training history (DataFrame or dict of lists)."""
+    if isinstance(h, pd.DataFrame):
+        if "epoch" in h.columns:
+            h = h.set_index("epoch")
+        ep = np.asarray(h.index) if h.index.name == "epoch" else np.arange(1, len(h) + 1)
+        val = h["val_loss"].to_numpy() if "val_loss" in h.columns and h["val_loss"].notna().any() else None
+        return ep, h["loss"].to_numpy(), val
+    loss = list(h["loss"])
+    val = h.get("val_loss")
+    return np.arange(1, len(loss) + 1), loss, (list(val) if val is not None and len(val) else None)
+
+
+def _epoch_frame(h: pd.DataFrame) -> pd.DataFrame:
+    """A history with "epoch" as a column (an estimator's ``history_`` has it as the index)."""
+    if "epoch" not in h.columns and h.index.name == "epoch":
+        h = h.reset_index()
+    if "train_loss" not in h.columns and "loss" in h.columns:
+        h = h.rename(columns={"loss": "train_loss"})
+    return h
 
 
 def scaling_plot(df: pd.DataFrame, title: str = "Cost and quality as the network grows", axes=None):
@@ -683,7 +712,7 @@ def recsys_training_plot(histories: dict, title: str = "Training curves"):
 
     Parameters
     ----------
-    histories : dict of name -> DataFrame with epoch, train_loss, val_ndcg@10
+    histories : dict of name -> DataFrame with epoch (column or index), train_loss (or loss), val_ndcg@10
         ``KerasRecommender.history_`` of runs fitted with ``validate=True``; the best epoch
         (the weights kept) is marked.
 
@@ -695,6 +724,7 @@ def recsys_training_plot(histories: dict, title: str = "Training curves"):
     ncols = 2
     fig, axes = _grid(n, ncols=ncols, panel_height=2.6, header=1.5)
     for i, (ax, (name, h)) in enumerate(zip(axes, histories.items())):
+        h = _epoch_frame(h)
         ax.plot(h["epoch"], h["train_loss"], "o-", color=PALETTE[0], ms=3, label="train loss")
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(5, integer=True))

@@ -4,9 +4,13 @@ Every rule reports how many rows fail it and why. Cleaning returns the clean tab
 removed rows with the rule that removed each, so nothing disappears unreported:
 ``len(clean) + len(removed) == len(raw)`` always holds.
 
-The table must have the Online Retail columns: InvoiceNo, StockCode, Description,
-Quantity, InvoiceDate, UnitPrice, CustomerID, Country (as returned by
-:func:`retail_lab.datasets.load_online_retail`, or simulated logs in the same schema).
+The table must have the columns of the transaction schema
+(:data:`retail_lab.schema.TRANSACTION_COLUMNS`: InvoiceNo, StockCode, Description,
+Quantity, InvoiceDate, UnitPrice, CustomerID, Country), as returned by
+:func:`retail_lab.datasets.load_online_retail`; another shop's table gets them from
+:func:`retail_lab.schema.standardize` (``standardize(df, columns={"order_id": "InvoiceNo",
+...})``). Service and bookkeeping lines (postage, fees, adjustments, tests, vouchers) are
+recognised by rule (:class:`NonProductRule`), not by a list of one file's codes.
 
 What is a row fault and what is an input fault
 ----------------------------------------------
@@ -31,11 +35,17 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+import re
+
 from ._checks import as_date
+from .schema import COLUMN_NAMES, check_transactions
 
 __all__ = [
     "REQUIRED_COLUMNS",
     "NON_PRODUCT_CODES",
+    "NON_PRODUCT_PATTERN",
+    "NonProductRule",
+    "is_non_product",
     "Rule",
     "QualityReport",
     "CleanResult",
@@ -46,33 +56,110 @@ __all__ = [
     "inject_faults",
 ]
 
-REQUIRED_COLUMNS = (
-    "InvoiceNo",
-    "StockCode",
-    "Description",
-    "Quantity",
-    "InvoiceDate",
-    "UnitPrice",
-    "CustomerID",
-    "Country",
-)
+#: The columns every function here needs: the whole transaction schema
+#: (:data:`retail_lab.schema.TRANSACTION_COLUMNS`).
+REQUIRED_COLUMNS = COLUMN_NAMES
 
-#: StockCodes that are services or bookkeeping, not products (upper-cased before matching).
-NON_PRODUCT_CODES = frozenset(
-    {
-        "POST",  # postage
-        "DOT",  # dotcom postage
-        "C2",  # carriage
-        "M",  # manual adjustment
-        "D",  # discount
-        "S",  # samples
-        "B",  # adjust bad debt
-        "BANK CHARGES",
-        "AMAZONFEE",
-        "CRUK",  # charity commission
-    }
-)
-_NON_PRODUCT_PREFIXES = ("GIFT_0001_",)  # gift vouchers
+#: Service or bookkeeping StockCodes that carry a digit, so that the pattern below cannot
+#: tell them from products (compared stripped and upper-cased). Add your shop's with
+#: ``NonProductRule(extra_codes=...)``.
+NON_PRODUCT_CODES = frozenset({"C2"})  # carriage
+
+#: The rule for every other non-product line, matched against the whole code (stripped,
+#: upper-cased):
+#:
+#: * a code without any digit: POST (postage), DOT (dotcom postage), M (manual), D
+#:   (discount), S (samples), B (bad debt), CRUK (charity), BANK CHARGES, AMAZONFEE, PADS
+#:   (a 0.001 placeholder), ADJUST, ...: product codes carry a number, service codes are
+#:   words;
+#: * adjustments and tests: ``ADJUST...`` (ADJUST2), ``TEST...`` (TEST001);
+#: * gift vouchers: ``GIFT...`` (GIFT_0001_20);
+#: * ``SP`` followed by digits only (SP1002: a special order line).
+#:
+#: A code with a digit that matches none of these is a product: 85123A, 22423, POST1,
+#: DCGS0003. Online Retail has two products without a digit (DCGSSBOY, DCGSSGIRL, party
+#: bags sold without a customer id, so missing_customer_id removes them first); a shop with
+#: such products names them in ``NonProductRule(products=...)``.
+NON_PRODUCT_PATTERN = r"[^0-9]+|ADJUST.*|TEST.*|GIFT.*|SP[0-9]+"
+
+
+def _code_set(values, name: str) -> frozenset:
+    if isinstance(values, str) or not isinstance(values, (set, frozenset, list, tuple)):
+        raise TypeError(f"{name} must be a set or list of StockCodes, got {values!r}; "
+                        f"write {name}={{{values!r}}}" if isinstance(values, str) else
+                        f"{name} must be a set or list of StockCodes, got "
+                        f"{type(values).__name__}")
+    bad = [v for v in values if not isinstance(v, str)]
+    if bad:
+        raise TypeError(f"{name} must hold StockCodes as text, got {bad[:3]!r}")
+    return frozenset(str(v).strip().upper() for v in values)
+
+
+@dataclass(frozen=True)
+class NonProductRule:
+    """Which StockCodes are services or bookkeeping lines, not products.
+
+    A code is a non-product when it is in :data:`NON_PRODUCT_CODES` or ``extra_codes``, or
+    matches (in full) :data:`NON_PRODUCT_PATTERN` or ``extra_pattern``, and is not in
+    ``products``. Codes are compared stripped and upper-cased; missing codes are never
+    non-products (``missing_value`` reports them).
+
+    Parameters
+    ----------
+    extra_codes : set of str
+        Your shop's service codes that the rule misses (e.g. ``{"FEE1", "SHIP2"}``).
+    extra_pattern : str, optional
+        A regular expression for more of them, matched against the whole upper-cased code
+        (e.g. ``r"SVC-\\d+"``).
+    products : set of str
+        Codes that are products although the rule says otherwise (e.g. ``{"DCGSSBOY"}``).
+
+    Examples
+    --------
+    >>> rule = NonProductRule(extra_codes={"FEE1"}, products={"GIFTBOX"})
+    >>> rule.mask(["POST", "85123A", "ADJUST2", "fee1", "GIFTBOX", "POST1"]).tolist()
+    [True, False, True, True, False, False]
+    """
+
+    extra_codes: frozenset = frozenset()
+    extra_pattern: str | None = None
+    products: frozenset = frozenset()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "extra_codes", _code_set(self.extra_codes, "extra_codes"))
+        object.__setattr__(self, "products", _code_set(self.products, "products"))
+        if self.extra_pattern is not None:
+            if not isinstance(self.extra_pattern, str):
+                raise TypeError(f"extra_pattern must be a regular expression (text), got "
+                                f"{self.extra_pattern!r}")
+            try:
+                re.compile(self.extra_pattern)
+            except re.error as err:
+                raise ValueError(f"extra_pattern {self.extra_pattern!r} is not a valid "
+                                 f"regular expression ({err})") from None
+
+    def mask(self, codes) -> np.ndarray:
+        """One bool per code: True for a non-product line."""
+        code = pd.Series(codes).astype("string").str.strip().str.upper()
+        pattern = NON_PRODUCT_PATTERN
+        if self.extra_pattern:
+            pattern = f"{pattern}|(?:{self.extra_pattern})"
+        hit = code.isin(NON_PRODUCT_CODES | self.extra_codes)
+        hit |= code.str.fullmatch(pattern)
+        hit &= ~code.isin(self.products) & ~code.str.lower().isin(_MISSING_TEXT)
+        return hit.fillna(False).to_numpy(bool)
+
+
+def is_non_product(codes, rule: NonProductRule | None = None) -> np.ndarray:
+    """True for each StockCode that is a service or bookkeeping line (see
+    :class:`NonProductRule`; ``rule`` defaults to ``NonProductRule()``).
+
+    Examples
+    --------
+    >>> is_non_product(["POST", "85123A", "ADJUST", "SP1002", "TEST001", "PADS", "C2"]).tolist()
+    [True, False, True, True, True, True, True]
+    """
+    return (NonProductRule() if rule is None else rule).mask(codes)
 
 
 @dataclass(frozen=True)
@@ -116,21 +203,7 @@ _ADDED_COLUMNS = ("reason", "all_reasons")
 
 
 def _validate(df: pd.DataFrame) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"expected a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
-    if missing:
-        raise ValueError(
-            f"the table misses column(s) {missing}; quality checks need the Online Retail "
-            f"columns {list(REQUIRED_COLUMNS)} (load it with "
-            f"retail_lab.datasets.load_online_retail or rename your columns)"
-        )
-    doubled = [c for c in REQUIRED_COLUMNS if int((df.columns == c).sum()) > 1]
-    if doubled:
-        raise ValueError(
-            f"the table has more than one column named {doubled}; keep one of each, e.g. "
-            f"df.loc[:, ~df.columns.duplicated()]"
-        )
+    check_transactions(df, what="the table")
     for col in ("Quantity", "UnitPrice"):
         dtype = df[col].dtype
         if (not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
@@ -306,11 +379,7 @@ def _match(df: pd.DataFrame, ctx: dict) -> pd.DataFrame:
 
 
 def _non_product(df: pd.DataFrame, ctx: dict) -> np.ndarray:
-    code = df["StockCode"].astype("string").str.strip().str.upper()
-    hit = code.isin(NON_PRODUCT_CODES)
-    for prefix in _NON_PRODUCT_PREFIXES:
-        hit |= code.str.startswith(prefix)
-    return hit.fillna(False).to_numpy(bool)
+    return is_non_product(df["StockCode"], ctx.get("non_product"))
 
 
 def _outlier(df: pd.DataFrame, ctx: dict) -> np.ndarray:
@@ -549,7 +618,7 @@ def _check_z(outlier_z) -> float:
 
 
 def check(df: pd.DataFrame, *, outlier_z: float = 4.0, rule_set: Sequence[Rule] | None = None,
-          as_of=None) -> QualityReport:
+          as_of=None, non_product: NonProductRule | None = None) -> QualityReport:
     """Run every rule on a transaction table and report failures per rule.
 
     Parameters
@@ -566,6 +635,10 @@ def check(df: pd.DataFrame, *, outlier_z: float = 4.0, rule_set: Sequence[Rule] 
         The day the data was extracted: rows dated on a later calendar day fail
         ``future_date``. Defaults to today (the machine's clock). Whole days are compared,
         so a time-zone difference of a few hours is never called future.
+    non_product : NonProductRule, optional
+        Which StockCodes ``non_product_stockcode`` flags; defaults to ``NonProductRule()``
+        (services and bookkeeping recognised by rule, see :data:`NON_PRODUCT_PATTERN`).
+        Pass ``NonProductRule(extra_codes=..., products=...)`` for your shop's codes.
 
     Returns
     -------
@@ -589,7 +662,11 @@ def check(df: pd.DataFrame, *, outlier_z: float = 4.0, rule_set: Sequence[Rule] 
     [1, 1]
     """
     _validate(df)
-    ctx: dict = {"outlier_z": _check_z(outlier_z), "as_of": _as_of(as_of)}
+    if non_product is not None and not isinstance(non_product, NonProductRule):
+        raise TypeError(f"non_product must be a NonProductRule, e.g. NonProductRule("
+                        f"extra_codes={{'FEE'}}), got {type(non_product).__name__}")
+    ctx: dict = {"outlier_z": _check_z(outlier_z), "as_of": _as_of(as_of),
+                 "non_product": non_product}
     rs = list(rules() if rule_set is None else rule_set)
     n = len(df)
     masks = {}
@@ -660,6 +737,7 @@ def clean(
     apply: Sequence[str] | None = None,
     outlier_z: float = 4.0,
     as_of=None,
+    non_product: NonProductRule | None = None,
 ) -> CleanResult:
     """Remove the rows failing the chosen rules and report each removal.
 
@@ -676,6 +754,8 @@ def clean(
     as_of : date-like, optional
         See :func:`check`: rows dated after this day are removed as ``future_date``.
         Defaults to today.
+    non_product : NonProductRule, optional
+        See :func:`check`: which StockCodes are services, not products.
 
     Returns
     -------
@@ -701,7 +781,7 @@ def clean(
     if isinstance(apply, str):
         raise TypeError(f"apply must be a list of rule names, got the string {apply!r}; "
                         f"write apply=[{apply!r}]")
-    report = check(df, outlier_z=outlier_z, as_of=as_of)
+    report = check(df, outlier_z=outlier_z, as_of=as_of, non_product=non_product)
     names = list(report.flags.columns)
     apply = names if apply is None else list(apply)
     unknown = [a for a in apply if a not in names]

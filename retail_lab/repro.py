@@ -184,6 +184,12 @@ def import_tensorflow():
     notebook must hold no stderr output. So the process-level stderr (file descriptor 2) is
     pointed at the null device for the duration of the first import only; Python
     exceptions raised by the import still propagate normally.
+
+    Raises
+    ------
+    ImportError
+        If TensorFlow or Keras is not installed (they are the optional ``keras`` extra); the
+        message says how to install them: ``pip install "retail_lab[keras]"``.
     """
     if "tensorflow" in sys.modules:
         return sys.modules["tensorflow"]
@@ -195,6 +201,14 @@ def import_tensorflow():
         os.dup2(devnull, 2)
         import tensorflow as tf
         import keras  # noqa: F401  (its backend import prints through the same channel)
+    except ModuleNotFoundError as err:
+        if err.name not in ("tensorflow", "keras"):
+            raise
+        raise ImportError(
+            f"{err.name} is not installed: the Keras models of retail_lab need TensorFlow and Keras, "
+            'an optional extra. Install them with: pip install "retail_lab[keras]" '
+            '(in this repository: pip install --constraint requirements/lock.txt -e ".[keras]")',
+            name=err.name) from err
     finally:
         os.dup2(saved, 2)
         os.close(saved)

@@ -24,6 +24,14 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import NotFittedError
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline, make_union
 
 __all__ = [
     "normalize",
@@ -106,10 +114,13 @@ def _check_same_length(**named) -> int:
     return n
 
 
+def _encode(vectorizer, texts) -> np.ndarray:
+    """Token ids of normalised texts from a fitted ``TextVectorization`` layer."""
+    return np.asarray(vectorizer(np.array([normalize(t) for t in texts])))
+
+
 def _check_fitted(obj, attr: str) -> None:
     if not hasattr(obj, attr):
-        from sklearn.exceptions import NotFittedError
-
         raise NotFittedError(f"this {type(obj).__name__} is not fitted yet: call .fit(texts, labels) first")
 
 
@@ -146,10 +157,6 @@ def near_duplicate_groups(texts: Sequence[str], labels: Sequence, threshold: flo
     ndarray of int, shape (n,)
         Group id per utterance.
     """
-    from scipy.sparse.csgraph import connected_components
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    import scipy.sparse as sp
-
     threshold = _check_number(threshold, "threshold", 0, 1, hint="a cosine similarity, e.g. 0.8")
     texts = _check_texts(texts)
     _check_same_length(texts=texts, labels=labels)
@@ -165,8 +172,6 @@ def near_duplicate_groups(texts: Sequence[str], labels: Sequence, threshold: flo
 
 def random_split(labels, test_size: float = 0.25, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Stratified random split; returns (train_index, test_index) as positions."""
-    from sklearn.model_selection import train_test_split
-
     _check_number(test_size, "test_size", 0, 1, low_open=True, hint="a share such as 0.25")
     if test_size >= 1:
         raise ValueError(f"test_size must be below 1, got {test_size!r}; a share such as 0.25")
@@ -207,13 +212,23 @@ def template_split(texts, labels, test_size: float = 0.25, seed: int = 0,
     return np.flatnonzero(~test), np.flatnonzero(test)
 
 
-class TfidfIntentClassifier:
+class TfidfIntentClassifier(ClassifierMixin, BaseEstimator):
     """TF-IDF (word 1-2-grams and character 2-5-grams) + multinomial logistic regression.
+
+    A scikit-learn classifier: ``clone``, ``get_params``, ``score`` (accuracy) and grid
+    search work; the fit is deterministic (no seed needed).
 
     Parameters
     ----------
     C : float
         Inverse regularisation strength of the logistic regression.
+
+    Attributes
+    ----------
+    pipeline_ : sklearn Pipeline
+        The fitted features and logistic regression.
+    classes_ : ndarray
+        The intents, in the order of :meth:`predict_proba`'s columns.
     """
 
     def __init__(self, C: float = 10.0):
@@ -228,10 +243,6 @@ class TfidfIntentClassifier:
             ``C`` not a positive finite number; ``texts`` one string instead of a list;
             missing texts or labels; lengths that differ; fewer than two intents.
         """
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import make_pipeline, make_union
-
         _check_number(self.C, "C", 0, low_open=True, hint="the inverse regularisation strength, e.g. 10.0")
         texts = _check_texts(texts)
         labels = _check_labels(labels)
@@ -241,9 +252,10 @@ class TfidfIntentClassifier:
             TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, preprocessor=normalize),
             TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, preprocessor=normalize),
         )
-        self.pipeline_ = make_pipeline(feats, LogisticRegression(C=self.C, max_iter=2000))
-        self.pipeline_.fit(texts, np.asarray(labels))
-        self.classes_ = self.pipeline_.classes_
+        pipeline = make_pipeline(feats, LogisticRegression(C=self.C, max_iter=2000))
+        pipeline.fit(texts, np.asarray(labels))
+        # set only once training has succeeded: a failed refit leaves no half-fitted state
+        self.pipeline_, self.classes_ = pipeline, pipeline.classes_
         return self
 
     def predict_proba(self, texts) -> np.ndarray:
@@ -257,23 +269,43 @@ class TfidfIntentClassifier:
         return self.classes_[proba.argmax(axis=1)]
 
 
-class KerasIntentClassifier:
+class KerasIntentClassifier(ClassifierMixin, BaseEstimator):
     """A small Keras text CNN: ``TextVectorization`` -> embeddings -> Conv1D -> max-pool -> softmax.
+
+    A scikit-learn classifier: the constructor only stores the hyperparameters, :meth:`fit`
+    validates them and trains from scratch (same ``seed``, same model).
 
     Parameters
     ----------
     max_tokens, sequence_length : vocabulary size and padded length
     dim, filters : embedding size and convolution filters (kernel width 3)
     epochs, batch_size, learning_rate, seed
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The intents (sorted), in the order of :meth:`predict_proba`'s columns.
+    vectorizer_, model_ : the fitted ``TextVectorization`` layer and Keras model
+    n_params_ : int
+    history_ : DataFrame
+        One row per epoch (index ``epoch`` from 1): ``loss``, ``accuracy`` and, with
+        validation data, ``val_loss``, ``val_accuracy``.
     """
 
     def __init__(self, max_tokens=6000, sequence_length=40, dim=64, filters=128, epochs=12,
                  batch_size=64, learning_rate=0.003, seed=0):
-        self.max_tokens, self.sequence_length, self.dim, self.filters = max_tokens, sequence_length, dim, filters
-        self.epochs, self.batch_size, self.learning_rate, self.seed = epochs, batch_size, learning_rate, seed
+        self.max_tokens = max_tokens
+        self.sequence_length = sequence_length
+        self.dim = dim
+        self.filters = filters
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.seed = seed
 
     def fit(self, texts, labels, validation=None) -> "KerasIntentClassifier":
-        """Fit; ``validation=(texts, labels)`` records validation accuracy per epoch.
+        """Fit; ``validation=(texts, labels)`` adds validation loss and accuracy per epoch to
+        ``history_``.
 
         Raises
         ------
@@ -307,35 +339,39 @@ class KerasIntentClassifier:
         import keras
 
         keras.utils.set_random_seed(self.seed)
-        self.classes_ = np.array(sorted(pd.unique(np.asarray(labels))))
-        index = {c: i for i, c in enumerate(self.classes_)}
+        classes = np.array(sorted(pd.unique(np.asarray(labels))))
+        index = {c: i for i, c in enumerate(classes)}
         y = np.array([index[v] for v in labels], dtype="int32")
-        self.vectorizer_ = keras.layers.TextVectorization(
+        vectorizer = keras.layers.TextVectorization(
             max_tokens=self.max_tokens, output_sequence_length=self.sequence_length,
             standardize=None, split="whitespace", ngrams=None)
-        self.vectorizer_.adapt(np.array([normalize(t) for t in texts]))
+        vectorizer.adapt(np.array([normalize(t) for t in texts]))
         L = keras.layers
         inp = keras.Input((self.sequence_length,), dtype="int64")
         h = L.Embedding(self.max_tokens, self.dim)(inp)
         h = L.Conv1D(self.filters, 3, padding="same", activation="relu")(h)
         h = L.GlobalMaxPooling1D()(h)
         h = L.Dropout(0.3)(h)
-        out = L.Dense(len(self.classes_), activation="softmax")(h)
-        self.model_ = keras.Model(inp, out)
-        self.model_.compile(optimizer=keras.optimizers.Adam(self.learning_rate),
-                            loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-        self.n_params_ = self.model_.count_params()
+        out = L.Dense(len(classes), activation="softmax")(h)
+        model = keras.Model(inp, out)
+        model.compile(optimizer=keras.optimizers.Adam(self.learning_rate),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         val = None
         if validation is not None:
             vt, vl = validation
-            val = (self._encode(vt), np.array([index[v] for v in vl], dtype="int32"))
-        h = self.model_.fit(self._encode(texts), y, epochs=self.epochs, batch_size=self.batch_size,
-                            validation_data=val, verbose=0, shuffle=True)
-        self.history_ = {k: [float(x) for x in v] for k, v in h.history.items()}
+            val = (_encode(vectorizer, vt), np.array([index[v] for v in vl], dtype="int32"))
+        h = model.fit(_encode(vectorizer, texts), y, epochs=self.epochs, batch_size=self.batch_size,
+                      validation_data=val, verbose=0, shuffle=True)
+        hist = pd.DataFrame({k: [float(x) for x in v] for k, v in h.history.items()})
+        hist.index = pd.RangeIndex(1, len(hist) + 1, name="epoch")
+        # set only once training has succeeded: a failed refit leaves no half-fitted state
+        self.classes_, self.vectorizer_, self.model_ = classes, vectorizer, model
+        self.n_params_ = model.count_params()
+        self.history_ = hist
         return self
 
     def _encode(self, texts) -> np.ndarray:
-        return np.asarray(self.vectorizer_(np.array([normalize(t) for t in texts])))
+        return _encode(self.vectorizer_, texts)
 
     def predict_proba(self, texts) -> np.ndarray:
         """Class probabilities, shape (n, n_classes), columns in the order of ``classes_``."""
@@ -917,8 +953,6 @@ class Responder:
                  max_chars: int = 500, contacts: dict | None = None, min_known_words: int = 2,
                  min_known_share: float = 0.5, min_alphabet_share: float = 0.9,
                  shop_min_responses: int = SHOP_MIN_RESPONSES):
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
         self.classifier, self.threshold, self.max_chars, self.contacts = classifier, threshold, max_chars, contacts
         self.min_known_words, self.min_known_share = min_known_words, min_known_share
         self.min_alphabet_share = min_alphabet_share

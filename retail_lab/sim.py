@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["RetailWorld", "BrowsePolicy", "PopularityPolicy", "RecommenderPolicy", "OraclePolicy",
-           "ab_test", "summarize_ab", "peeking_study", "email_experiment", "world_matrix", "recommendation_lift", "log_profile"]
+           "ab_test", "summarize_ab", "peeking_study", "email_experiment", "world_matrix", "recommendation_lift", "log_profile",
+           "shop_transactions", "SHOP_COLUMNS"]
 
 
 def _check_seed(seed, name: str = "seed") -> int:
@@ -466,8 +467,11 @@ def world_matrix(world: RetailWorld, log: pd.DataFrame):
 
 
 def recommendation_lift(world: RetailWorld, history_days: int = 180, test_days: int = 21, k: int = 10,
-                        l2: float = 50.0, seed: int = 0) -> dict:
+                        l2: float | None = None, seed: int = 0) -> dict:
     """One experiment: simulate history, train EASE, A/B test it against popularity.
+
+    ``l2`` is EASE's penalty; ``None`` means the simulated shop's setting
+    (``recsys.SIMULATED_SHOP_SETTINGS["EASE"]["l2"]``, chosen in chapter 6.1).
 
     The offline score is NDCG@10 (new items) of EASE on a temporal split of the history (last
     30 days held out); the online result is the A/B test's relative lift.
@@ -478,8 +482,10 @@ def recommendation_lift(world: RetailWorld, history_days: int = 180, test_days: 
         offline_ndcg, conversion_lift (relative), conversion_low, conversion_high,
         revenue_lift (relative), revenue_low, revenue_high, control_conversion.
     """
-    from .recsys import EASE, evaluate, temporal_split
+    from .recsys import EASE, SIMULATED_SHOP_SETTINGS, evaluate, temporal_split
 
+    if l2 is None:
+        l2 = SIMULATED_SHOP_SETTINGS["EASE"]["l2"]
     history_days = _check_int(history_days, "history_days", 31)
     test_days = _check_int(test_days, "test_days")
     k = _check_int(k, "k", 1, world.n_items)
@@ -531,3 +537,250 @@ def log_profile(log: pd.DataFrame) -> pd.Series:
         "repeat rate (pairs bought 2+ times)": float((pairs >= 2).mean()),
         "invoices per customer (mean)": float(log.groupby("CustomerID", observed=True)["InvoiceNo"].nunique().mean()),
     })
+
+
+# ------------------------------------------------------------ another shop's transaction lines
+
+_ADJECTIVES = ("RED", "BLUE", "GREEN", "PINK", "WHITE", "BLACK", "IVORY", "VINTAGE", "RETRO",
+               "SMALL", "LARGE", "GLASS", "WOODEN", "ENAMEL", "CERAMIC", "FLORAL", "SPOTTY",
+               "STRIPED", "SILVER", "GOLD")
+_NOUNS = ("MUG", "CANDLE", "LANTERN", "NOTEBOOK", "CUSHION", "TEA TOWEL", "BUNTING", "FRAME",
+          "CLOCK", "BASKET", "BAG", "TIN", "COASTER", "VASE", "BOWL", "PLATE", "STICKER SET",
+          "GIFT WRAP", "DOORSTOP", "PURSE", "APRON", "JAR", "LUNCH BOX", "PEG SET")
+_QUANTITIES = np.array([1, 2, 3, 4, 6, 8, 12, 24, 48])
+_QUANTITY_P = np.array([0.30, 0.17, 0.08, 0.10, 0.12, 0.05, 0.12, 0.05, 0.01])
+#: Service and bookkeeping lines the simulated shop writes: (code, description, price, share
+#: of invoices). Postage is added separately, to foreign customers' invoices.
+_SERVICE_LINES = (("M", "Manual", 5.0, 0.002), ("ADJUST", "Adjustment", 12.0, 0.0005),
+                  ("BANK CHARGES", "Bank charges", 15.0, 0.0005), ("TEST001", "Test line", 1.0, 0.0003),
+                  ("SP1002", "Special order", 30.0, 0.0005))
+SHOP_COLUMNS = {"InvoiceNo": "order_id", "StockCode": "sku", "Description": "product_name",
+                "Quantity": "qty", "InvoiceDate": "ordered_at", "UnitPrice": "unit_price",
+                "CustomerID": "customer", "Country": "country"}
+"""An example of another shop's names, schema name -> shop name, for
+``shop_transactions(columns=SHOP_COLUMNS)``; map them back with
+``schema.standardize(df, columns={v: k for k, v in SHOP_COLUMNS.items()})``."""
+
+
+def shop_transactions(n_customers: int = 2000, *, start="2023-01-01", days: int = 365,
+                      n_products: int = 800, seed: int = 0, columns=None,
+                      home_country: str = "Germany", invoices_per_customer: float = 6.0,
+                      lines_per_invoice: float = 10.0, guest_share: float = 0.08,
+                      cancel_share: float = 0.015, closed_weekday: int | None = 6,
+                      date_format: str | None = None) -> pd.DataFrame:
+    """Transaction lines of a simulated shop, one row per invoice line, in its own format.
+
+    A plausible, seeded stand-in for another shop's export, to try the package on data
+    that is not Online Retail: other column names (``columns``), another date range, other
+    product and customer codes, other countries. Customers buy at their own rate (gamma
+    distributed), from two favourite categories more than from the rest, more in November
+    and December, never on ``closed_weekday``; product popularity follows a power law.
+
+    The lines hold what real exports hold: postage lines (``POST``) on foreign customers'
+    invoices, a few service and bookkeeping lines (``M``, ``ADJUST``, ``BANK CHARGES``,
+    ``TEST001``, ``SP1002``), guest orders without a customer id, cancellations (invoice
+    ``C...``, negative quantity, later than and matching a purchase line of the same
+    customer) and a few exact duplicate lines.
+
+    Parameters
+    ----------
+    n_customers : int, default 2000
+        Registered customers (guests come on top). The table grows linearly with it and
+        with ``days``: about ``n_customers * invoices_per_customer * days / 365 *
+        lines_per_invoice`` lines.
+    start : date-like, default "2023-01-01"
+        First day.
+    days : int, default 365
+        Days covered.
+    n_products : int, default 800
+        Products in the catalogue (codes ``"30000"`` upwards, some with a letter suffix).
+    seed : int, default 0
+        Same seed and parameters, same table.
+    columns : dict, optional
+        Schema name -> the shop's name for each column (e.g. :data:`SHOP_COLUMNS`); columns
+        not named keep the schema's name.
+    home_country : str, default "Germany"
+        Where most customers live.
+    invoices_per_customer : float, default 6.0
+        Mean invoices per customer per 365 days.
+    lines_per_invoice : float, default 10.0
+        Mean product lines per invoice.
+    guest_share : float, default 0.08
+        Share of invoices without a customer id.
+    cancel_share : float, default 0.015
+        Share of product lines of registered customers that are cancelled later.
+    closed_weekday : int or None, default 6
+        A day of the week without sales (0 = Monday, 6 = Sunday); None: open every day.
+    date_format : str, optional
+        Write the invoice dates as text in this ``strftime`` format (as a CSV export
+        would), e.g. ``"%d/%m/%Y %H:%M"``; default: datetime64.
+
+    Returns
+    -------
+    DataFrame
+        The eight columns of :data:`retail_lab.schema.TRANSACTION_COLUMNS`, renamed by
+        ``columns``, in time order with a RangeIndex. Invoice numbers are text, customer
+        ids float (NaN for guests), as many spreadsheet exports have them; bring the table
+        to the schema with :func:`retail_lab.schema.standardize`.
+
+    Examples
+    --------
+    >>> tx = shop_transactions(50, days=60, seed=1, columns=SHOP_COLUMNS)
+    >>> list(tx.columns)[:4]
+    ['order_id', 'sku', 'product_name', 'qty']
+    >>> tx.equals(shop_transactions(50, days=60, seed=1, columns=SHOP_COLUMNS))
+    True
+    """
+    n_c = _check_int(n_customers, "n_customers", 1)
+    n_days = _check_int(days, "days", 1)
+    n_p = _check_int(n_products, "n_products", 2)
+    rng = np.random.default_rng(_check_seed(seed))
+    from ._checks import as_date
+    t0 = as_date(start, "start", "2023-01-01").normalize()
+    inv_rate = _check_real(invoices_per_customer, "invoices_per_customer", 0, low_open=True)
+    lines_mean = _check_real(lines_per_invoice, "lines_per_invoice", 1)
+    for name, share in (("guest_share", guest_share), ("cancel_share", cancel_share)):
+        if _check_real(share, name, 0) >= 1:
+            raise ValueError(f"{name} must be a share in [0, 1), got {share}")
+    if closed_weekday is not None:
+        _check_int(closed_weekday, "closed_weekday", 0, 6)
+    if not isinstance(home_country, str) or not home_country.strip():
+        raise TypeError(f"home_country must be a country name, got {home_country!r}")
+    if date_format is not None and not isinstance(date_format, str):
+        raise TypeError(f"date_format must be a strftime format, got {date_format!r}")
+    from .schema import COLUMN_NAMES
+    columns = {} if columns is None else columns
+    if not isinstance(columns, dict):
+        raise TypeError(f"columns must be a dict, schema name -> your name, e.g. "
+                        f"{{'InvoiceNo': 'order_id'}}; got {type(columns).__name__}")
+    unknown = [k for k in columns if k not in COLUMN_NAMES]
+    if unknown:
+        raise ValueError(f"columns names {unknown}, which are not schema columns; the keys "
+                         f"are schema names {list(COLUMN_NAMES)}, the values your names")
+    names = [columns.get(c, c) for c in COLUMN_NAMES]
+    if len(set(names)) != len(names):
+        raise ValueError(f"columns gives two columns the same name: {names}")
+
+    # catalogue: codes, categories, prices, power-law popularity
+    n_cat = max(2, min(24, n_p // 20))
+    codes = np.array([f"{30000 + 7 * i}" for i in range(n_p)], dtype=object)
+    suffix = rng.random(n_p) < 0.15
+    codes[suffix] = [c + s for c, s in zip(codes[suffix], rng.choice(list("ABCDE"), suffix.sum()))]
+    category = rng.integers(0, n_cat, n_p)
+    desc = np.array([f"{_ADJECTIVES[rng.integers(len(_ADJECTIVES))]} {_NOUNS[c % len(_NOUNS)]}"
+                     f"{'' if i < len(_NOUNS) * len(_ADJECTIVES) else f' {i}'}"
+                     for i, c in enumerate(category)], dtype=object)
+    price = np.round(np.exp(rng.normal(1.0, 0.8, n_p)), 2).clip(0.29, 120.0)
+    appeal = rng.permutation(1.0 / np.arange(1, n_p + 1) ** 0.9)
+    order = np.lexsort((np.arange(n_p), category))  # products grouped by category
+    cat_sorted = category[order]
+    w = appeal[order]
+    cat_total = np.bincount(cat_sorted, weights=w, minlength=n_cat)
+    within = (np.cumsum(w) - np.concatenate([[0], np.cumsum(cat_total)])[cat_sorted]) / \
+        np.where(cat_total[cat_sorted] > 0, cat_total[cat_sorted], 1)
+    key_cat = cat_sorted + within  # searchsorted(key_cat, c + u) picks in category c
+    global_cdf = np.cumsum(w) / w.sum()
+    present_cats = np.flatnonzero(cat_total > 0)
+
+    # calendar: weekday and season weights
+    day_dates = t0 + pd.to_timedelta(np.arange(n_days), unit="D")
+    weight = 1.0 + 0.6 * np.isin(day_dates.month, (11, 12)) + 0.15 * (day_dates.day_of_week < 4)
+    if closed_weekday is not None:
+        weight = weight * (day_dates.day_of_week != closed_weekday)
+    if weight.sum() == 0:
+        raise ValueError(f"every day of the {n_days} is a closed day; pick other days")
+    day_cdf = np.concatenate([[0.0], np.cumsum(weight) / weight.sum()])
+
+    # customers (the last n_guest rows are guests, whose ids are dropped below)
+    rate = rng.gamma(0.7, inv_rate / 0.7, n_c) * n_days / 365
+    n_inv = rng.poisson(rate) + (rng.random(n_c) < 0.7)  # most registered customers buy once
+    joined = np.where(rng.random(n_c) < 0.35, rng.integers(0, n_days, n_c), 0)
+    fav = rng.choice(present_cats, size=(n_c, 2))
+    others = [c for c in ("France", "Netherlands", "Austria", "Switzerland", "Belgium", "Spain",
+                          "Italy", "Denmark", "Poland", "United Kingdom") if c != home_country]
+    country = np.where(rng.random(n_c) < 0.85, home_country,
+                       rng.choice(others, n_c, p=np.linspace(2, 1, len(others)) / np.linspace(2, 1, len(others)).sum()))
+    ids = (rng.permutation(90000) + 10000)[:n_c] if n_c <= 90000 else np.arange(10000, 10000 + n_c)
+    inv_cust = np.repeat(np.arange(n_c), n_inv)
+    n_guest = int(round(len(inv_cust) * guest_share / (1 - guest_share))) if guest_share else 0
+    guest_cust = rng.integers(0, n_c, n_guest)  # a guest shops like some customer
+    inv_cust = np.concatenate([inv_cust, guest_cust])
+    is_guest = np.r_[np.zeros(len(inv_cust) - n_guest, bool), np.ones(n_guest, bool)]
+    lo = np.where(is_guest, 0.0, day_cdf[joined[inv_cust]])
+    u = lo + rng.random(len(inv_cust)) * (1.0 - lo)
+    inv_day = np.clip(np.searchsorted(day_cdf, u, side="right") - 1, 0, n_days - 1)
+    inv_sec = rng.integers(8 * 3600, 19 * 3600, len(inv_cust))
+    inv_time = t0.to_datetime64() + inv_day.astype("timedelta64[D]") + inv_sec.astype("timedelta64[s]")
+
+    # product lines
+    n_lines = 1 + rng.negative_binomial(1.5, 1.5 / (1.5 + lines_mean - 1), len(inv_cust))
+    line_inv = np.repeat(np.arange(len(inv_cust)), n_lines)
+    cust = inv_cust[line_inv]
+    from_fav = rng.random(len(line_inv)) < 0.65
+    fav_cat = fav[cust, rng.integers(0, 2, len(line_inv))]
+    pick = np.empty(len(line_inv), dtype=np.int64)
+    uu = rng.random(len(line_inv)) * (1 - 1e-12)
+    pick[from_fav] = np.searchsorted(key_cat, fav_cat[from_fav] + uu[from_fav], side="right")
+    pick[~from_fav] = np.searchsorted(global_cdf, uu[~from_fav], side="right")
+    prod = order[np.clip(pick, 0, n_p - 1)]
+    keep = ~pd.DataFrame({"i": line_inv, "p": prod}).duplicated().to_numpy()
+    line_inv, prod = line_inv[keep], prod[keep]
+    qty = rng.choice(_QUANTITIES, len(prod), p=_QUANTITY_P)
+    unit = np.where(qty >= 24, np.round(price[prod] * 0.85, 2), price[prod])
+    lines = pd.DataFrame({"inv": line_inv, "code": codes[prod], "desc": desc[prod], "qty": qty,
+                          "price": unit})
+
+    # service lines: postage for foreign customers, rare bookkeeping lines
+    foreign = np.flatnonzero((country[inv_cust] != home_country) & (rng.random(len(inv_cust)) < 0.8))
+    extra = [pd.DataFrame({"inv": foreign, "code": "POST", "desc": "POSTAGE",
+                           "qty": rng.integers(1, 4, len(foreign)), "price": 18.0})]
+    for code, text, p, share in _SERVICE_LINES:
+        hit = np.flatnonzero(rng.random(len(inv_cust)) < share)
+        extra.append(pd.DataFrame({"inv": hit, "code": code, "desc": text, "qty": 1, "price": p}))
+    lines = pd.concat([lines, *extra], ignore_index=True)
+    lines["cust"] = np.where(is_guest[lines["inv"]], np.nan, ids[inv_cust[lines["inv"]]].astype(float))
+    lines["country"] = country[inv_cust[lines["inv"]]]
+    lines["time"] = inv_time[lines["inv"]]
+    lines["cancel"] = False
+
+    # cancellations: a later invoice reversing one product line of a registered customer
+    cand = np.flatnonzero(lines["cust"].notna().to_numpy() & lines["code"].str[0].str.isdigit().to_numpy())
+    n_cancel = int(round(cancel_share * len(cand)))
+    if n_cancel:
+        c = lines.iloc[np.sort(rng.choice(cand, n_cancel, replace=False))].copy()
+        end = t0.to_datetime64() + np.timedelta64(n_days, "D") - np.timedelta64(1, "s")
+        c["time"] = c["time"].to_numpy() + rng.integers(3600, 20 * 86400, n_cancel).astype("timedelta64[s]")
+        if closed_weekday is not None:  # a return is booked on the next open day
+            on_closed = pd.DatetimeIndex(c["time"]).day_of_week == closed_weekday
+            c.loc[on_closed, "time"] = c.loc[on_closed, "time"] + pd.Timedelta(days=1)
+        c = c[c["time"].to_numpy() <= end]  # a return after the extract is not in it
+        n_cancel = len(c)
+        c["qty"] = -c["qty"]
+        c["cancel"] = True
+        c["inv"] = len(inv_cust) + np.arange(n_cancel)  # one cancellation invoice each
+        lines = pd.concat([lines, c], ignore_index=True)
+
+    # invoice numbers in time order; a few lines exported twice
+    n_inv_all = int(lines["inv"].max()) + 1
+    first_time = lines.groupby("inv")["time"].min().reindex(range(n_inv_all))
+    rank = np.empty(n_inv_all, dtype=np.int64)
+    rank[np.lexsort((np.arange(n_inv_all), first_time.to_numpy()))] = np.arange(n_inv_all)
+    number = (700001 + rank).astype(str).astype(object)
+    lines["no"] = np.where(lines["cancel"], "C" + number[lines["inv"]], number[lines["inv"]])
+    dup = lines.iloc[np.flatnonzero(rng.random(len(lines)) < 0.002)]
+    lines = pd.concat([lines, dup], ignore_index=True)
+    lines = lines.sort_values(["time", "no"], kind="stable").reset_index(drop=True)
+
+    when = pd.Series(lines["time"].to_numpy(dtype="datetime64[ns]"))
+    out = pd.DataFrame({
+        "InvoiceNo": lines["no"].to_numpy(object),
+        "StockCode": lines["code"].to_numpy(object),
+        "Description": lines["desc"].to_numpy(object),
+        "Quantity": lines["qty"].to_numpy(np.int64),
+        "InvoiceDate": when.dt.strftime(date_format) if date_format else when,
+        "UnitPrice": lines["price"].to_numpy(float),
+        "CustomerID": lines["cust"].to_numpy(float),
+        "Country": lines["country"].to_numpy(object),
+    })
+    out.columns = names
+    return out

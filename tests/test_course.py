@@ -263,7 +263,7 @@ def test_student_edition_has_no_solutions_and_no_outputs(source):
         if c["cell_type"] == "code":
             assert c["outputs"] == [] and c["execution_count"] is None
     n = len(re.findall(r"```\{exercise\}", markdown(load(source))))
-    assert n >= 3 and len(re.findall(r"^\*\*Exercise \d+(?:\.\d+)+\*\*", md, re.MULTILINE)) == n
+    assert n >= 3 and len(re.findall(r"^\*\*Exercise (?:\d+|[A-Z])(?:\.\d+)+\*\*", md, re.MULTILINE)) == n
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=[p.name for p in SOURCES])
@@ -275,9 +275,9 @@ def test_full_edition_folds_every_solution_in_details(source):
     inside, outside = "\n".join(folded), DETAILS.sub("", md)
     for line in _solution_lines(source):
         assert line in inside and line not in outside, line
-    labels = re.findall(r"^\*\*Exercise (\d+(?:\.\d+)+)\*\*", md, re.MULTILINE)
+    labels = re.findall(r"^\*\*Exercise ((?:\d+|[A-Z])(?:\.\d+)+)\*\*", md, re.MULTILINE)
     assert labels and all(lab.rsplit(".", 1)[0] == chapter(source.stem).section for lab in labels)
-    assert re.findall(r"<summary>Solution to Exercise ([\d.]+)</summary>", md) == labels
+    assert re.findall(r"<summary>Solution to Exercise ([A-Z\d.]+)</summary>", md) == labels
 
 
 # ---- make lab: what a reader needs, pinned, as root, both editions reachable --------------
@@ -429,3 +429,14 @@ def test_api_usage_parser():
             "import retail_lab.recsys as rs\nquality.clean(df)\nrs.evaluate(m)\nnet = Net((1, 1), ('relu',))")
     assert used_names(code) == {"retail_lab.set_seed", "retail_lab.quality.clean",
                                 "retail_lab.nn.MLP", "retail_lab.recsys.evaluate"}
+
+
+def test_toc_is_generated_from_the_chapter_map():
+    """_toc.yml is written by tools/make_toc.py from retail_lab.chapters: a chapter added to
+    the map (or renamed, or moved to another part) without regenerating it fails here."""
+    import make_toc
+    assert (ROOT / "_toc.yml").read_text(encoding="utf-8") == make_toc.render(), \
+        "_toc.yml is stale: run `python tools/make_toc.py`"
+    toc_pages = [p for _, pages in make_toc.parts() for p in pages]
+    from retail_lab.chapters import CHAPTERS
+    assert [p for p in toc_pages if p.startswith("notebooks/")] == [c.docname for c in CHAPTERS]

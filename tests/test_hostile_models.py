@@ -31,10 +31,10 @@ LAPLACE_MAE = 4.0  # ch12 q1 (float, rel_tol 1e-9, no data needed)
 @pytest.fixture
 def extra_questions(monkeypatch):
     """Three data-free questions: yes/no (True), text ('ValueError'), loose float (0.704)."""
-    add = {("zz", "yes"): Question("zz", "yes", "?", lambda: True, "bool", 0.0, "think again."),
-           ("zz", "no"): Question("zz", "no", "?", lambda: False, "bool", 0.0, "think again."),
-           ("zz", "text"): Question("zz", "text", "?", lambda: "ValueError", "text", 0.0, "read the type."),
-           ("zz", "rate"): Question("zz", "rate", "?", lambda: 0.704, "float", 0.005, "a share.")}
+    add = {("zz", "yes"): Question("zz", "yes", lambda: True, "bool", 0.0, "think again."),
+           ("zz", "no"): Question("zz", "no", lambda: False, "bool", 0.0, "think again."),
+           ("zz", "text"): Question("zz", "text", lambda: "ValueError", "text", 0.0, "read the type."),
+           ("zz", "rate"): Question("zz", "rate", lambda: 0.704, "float", 0.005, "a share.")}
     for k, q in add.items():
         monkeypatch.setitem(QUESTIONS, k, q)
     return add

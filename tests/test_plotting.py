@@ -144,9 +144,34 @@ CASES = {
 }
 
 
+# estimators' ``history_`` (a DataFrame indexed by "epoch") draw like Keras' dict of lists
+CASES["loss_curves_plot_frames"] = lambda: plotting.loss_curves_plot(
+    {name: pd.DataFrame({"loss": np.linspace(1, 0.3, 10), "val_loss": np.linspace(1.1, 0.4, 10),
+                         "seconds": 0.1}, index=pd.RangeIndex(1, 11, name="epoch"))
+     for name in ("GD", "Adam")}, title="Histories as DataFrames")
+CASES["recsys_training_plot_epoch_index"] = lambda: plotting.recsys_training_plot(
+    {"BPR-MF": recsys_history.set_index("epoch").rename(columns={"train_loss": "loss"})},
+    title="A history indexed by epoch")
+
+#: public functions of the module that set the style rather than draw
+NOT_PLOTS = {"style_params", "use_style", "pandas_display"}
+
+
+def _case_function(case: str) -> str:
+    """The plot function a case exercises (cases are named after it, plus a variant suffix)."""
+    names = [n for n in plotting.__all__ if case == n or case.startswith(n + "_")]
+    assert names, f"case {case!r} names no public function"
+    return max(names, key=len)
+
+
 def test_every_public_plot_function_is_covered():
-    public = {n for n in plotting.__all__ if n.endswith("_plot") or n.endswith("_figure")}
-    covered = {name.split("_plot")[0] + "_plot" if "_plot" in name else name for name in CASES}
+    import inspect
+
+    functions = {n for n, f in vars(plotting).items()
+                 if inspect.isfunction(f) and f.__module__ == plotting.__name__ and not n.startswith("_")}
+    assert functions <= set(plotting.__all__), f"public but not in __all__: {sorted(functions - set(plotting.__all__))}"
+    public = functions - NOT_PLOTS
+    covered = {_case_function(name) for name in CASES}
     assert public <= covered, f"no smoke test for {sorted(public - covered)}"
 
 
@@ -252,3 +277,70 @@ def test_use_style_makes_jupyter_emit_retina_png():
     finally:
         shell.display_formatter.formatters["image/png"].pop(matplotlib.figure.Figure, None)
         InteractiveShell.clear_instance()
+
+
+EXPECTED_STYLE = {  # written out by hand: the style file must say exactly this
+    "figure.figsize": [6.0, 3.6], "figure.dpi": 100.0, "savefig.dpi": 200.0, "figure.autolayout": True,
+    "font.size": 11.0, "axes.titlesize": 12.0, "axes.titleweight": "bold", "axes.labelsize": 11.0,
+    "xtick.labelsize": 11.0, "ytick.labelsize": 11.0, "legend.fontsize": 11.0, "legend.title_fontsize": 11.0,
+    "figure.titlesize": 13.0, "figure.titleweight": "bold", "axes.grid": True, "grid.alpha": 0.3,
+    "axes.spines.top": False, "axes.spines.right": False, "legend.frameon": True, "legend.framealpha": 0.85,
+    "legend.edgecolor": "none", "legend.fancybox": False, "image.cmap": "viridis", "svg.hashsalt": "retail_lab",
+}
+
+
+def test_style_file_holds_the_book_style():
+    params = plotting.style_params()
+    colours = [c["color"].lower() for c in params.pop("axes.prop_cycle")]
+    assert colours == [c.lower() for c in plotting.PALETTE]
+    params["figure.figsize"] = list(params["figure.figsize"])
+    assert params == EXPECTED_STYLE
+    # the legibility constants the module reasons with are the ones in the file
+    assert params["figure.figsize"][0] == plotting.FIG_WIDTH
+    assert params["figure.dpi"] == plotting.DPI and params["savefig.dpi"] == 2 * plotting.DPI
+    assert params["font.size"] == plotting.MIN_FONT_PT
+
+
+def test_style_file_is_package_data():
+    import tomllib
+    from pathlib import Path
+
+    assert plotting.STYLE_FILE.parent == Path(plotting.__file__).parent and plotting.STYLE_FILE.is_file()
+    meta = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+    assert "*.mplstyle" in meta["tool"]["setuptools"]["package-data"]["retail_lab"]
+
+
+def test_style_file_works_with_plain_matplotlib():
+    with matplotlib.rc_context():
+        matplotlib.rcParams.update(matplotlib.rcParamsDefault)
+        plt.style.use(plotting.STYLE_FILE)
+        assert matplotlib.rcParams["font.size"] == plotting.MIN_FONT_PT
+        assert matplotlib.rcParams["axes.prop_cycle"].by_key()["color"][0].lower() == plotting.PALETTE[0].lower()
+
+
+def test_import_sets_nothing_and_pandas_is_opt_out():
+    import subprocess
+    import sys
+
+    code = ("import pandas as pd, matplotlib as mpl; before = (pd.get_option('display.precision'), "
+            "mpl.rcParams['font.size']); import retail_lab.plotting as p; "
+            "assert (pd.get_option('display.precision'), mpl.rcParams['font.size']) == before; "
+            "p.use_style(pandas=False); assert pd.get_option('display.precision') == before[0]; "
+            "assert mpl.rcParams['font.size'] == 11; p.use_style(); "
+            "assert pd.get_option('display.precision') == 4 and pd.get_option('display.width') == 140")
+    subprocess.run([sys.executable, "-c", code], check=True, env={**__import__("os").environ, "MPLBACKEND": "Agg"})
+
+
+def test_use_style_rejects_a_non_bool():
+    with pytest.raises(TypeError, match="pandas"):
+        plotting.use_style(pandas="yes")
+
+
+def test_history_frame_draws_the_same_lines_as_the_dict():
+    loss, val = [1.0, 0.6, 0.5], [1.1, 0.8, 0.7]
+    a = plotting.loss_curves_plot({"x": {"loss": loss, "val_loss": val}})[0]
+    frame = pd.DataFrame({"loss": loss, "val_loss": val}, index=pd.RangeIndex(1, 4, name="epoch"))
+    b = plotting.loss_curves_plot({"x": frame})[0]
+    for la, lb in zip(a.get_lines(), b.get_lines(), strict=True):
+        np.testing.assert_array_equal(la.get_xydata(), lb.get_xydata())
+    np.testing.assert_array_equal(a.get_lines()[0].get_xdata(), [1, 2, 3])

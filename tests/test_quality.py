@@ -21,17 +21,17 @@ def table(rows):
 @pytest.fixture
 def tx():
     return table([
-        ("1", "A", "a", 2, "2011-01-01 10:00", 1.0, "7", "UK"),        # 0 ok
-        ("1", "A", "a", 2, "2011-01-01 10:00", 1.0, "7", "UK"),        # 1 duplicate of 0
+        ("1", "1000A", "a", 2, "2011-01-01 10:00", 1.0, "7", "UK"),        # 0 ok
+        ("1", "1000A", "a", 2, "2011-01-01 10:00", 1.0, "7", "UK"),        # 1 duplicate of 0
         ("2", "20002", "b", 3, "2011-01-02 10:00", 2.0, "7", "UK"),        # 2 cancelled by 3
         ("C3", "20002", "b", -3, "2011-01-05 10:00", 2.0, "7", "UK"),      # 3 cancellation
         ("4", "20003", "c", 1, "2011-01-06 10:00", 1.0, None, "UK"),       # 4 missing customer
         ("5", "POST", "postage", 1, "2011-01-06 11:00", 18.0, "8", "FR"),  # 5 non-product
         ("6", "20004", "d", 1, "2011-01-07 10:00", 0.0, "8", "FR"),        # 6 zero price
-        ("7", "E", "e", -4, "2011-01-07 11:00", 1.0, "8", "FR"),       # 7 negative qty, not C
-        ("8", "F", "f", 1, "not a date", 1.0, "8", "FR"),              # 8 unparseable date
-        ("9", "G", "g", 1, "2011-01-08 10:00", 1.0, "9", "UK"),        # 9 ok
-        ("10", "H", "h", 2, "2011-01-08 10:00", 1.0, "9", "UK"),       # 10 ok
+        ("7", "1000E", "e", -4, "2011-01-07 11:00", 1.0, "8", "FR"),       # 7 negative qty, not C
+        ("8", "1000F", "f", 1, "not a date", 1.0, "8", "FR"),              # 8 unparseable date
+        ("9", "1000G", "g", 1, "2011-01-08 10:00", 1.0, "9", "UK"),        # 9 ok
+        ("10", "1000H", "h", 2, "2011-01-08 10:00", 1.0, "9", "UK"),       # 10 ok
         ("11", "gift_0001_10", "voucher", 1, "2011-01-09 10:00", 10.0, "9", "UK"),  # 11 non-product
     ])
 
@@ -60,7 +60,7 @@ def test_clean_keeps_everything_accounted_for(tx):
 
 def test_first_reason_and_all_reasons():
     df = table([("C1", "POST", "p", -1, "2011-01-01", 1.0, None, "UK"),
-                ("2", "A", "a", 1, "2011-01-01", 1.0, "1", "UK")])
+                ("2", "1000A", "a", 1, "2011-01-01", 1.0, "1", "UK")])
     res = quality.clean(df)
     assert res.removed.loc[0, "reason"] == "missing_customer_id"
     assert res.removed.loc[0, "all_reasons"] == "missing_customer_id;cancellation;non_product_stockcode"
@@ -76,12 +76,12 @@ def test_apply_subset_only_removes_those(tx):
 
 def test_cancellation_matching_is_one_to_one():
     df = table([
-        ("1", "A", "a", 2, "2011-01-01", 1.0, "7", "UK"),
-        ("2", "A", "a", 2, "2011-01-03", 1.0, "7", "UK"),
-        ("C3", "A", "a", -2, "2011-01-04", 1.0, "7", "UK"),
-        ("C4", "A", "a", -2, "2011-01-05", 1.0, "7", "UK"),
-        ("C5", "A", "a", -2, "2011-01-05", 1.0, "8", "UK"),  # other customer: no match
-        ("6", "A", "a", 2, "2011-01-09", 1.0, "7", "UK"),    # after the cancellations
+        ("1", "1000A", "a", 2, "2011-01-01", 1.0, "7", "UK"),
+        ("2", "1000A", "a", 2, "2011-01-03", 1.0, "7", "UK"),
+        ("C3", "1000A", "a", -2, "2011-01-04", 1.0, "7", "UK"),
+        ("C4", "1000A", "a", -2, "2011-01-05", 1.0, "7", "UK"),
+        ("C5", "1000A", "a", -2, "2011-01-05", 1.0, "8", "UK"),  # other customer: no match
+        ("6", "1000A", "a", 2, "2011-01-09", 1.0, "7", "UK"),    # after the cancellations
     ])
     pairs = quality.match_cancellations(df)
     assert sorted(zip(pairs["cancel_index"], pairs["original_index"])) == [(2, 1), (3, 0)]
@@ -91,7 +91,7 @@ def test_cancellation_matching_is_one_to_one():
 def test_outlier_rule_flags_extreme_quantity():
     rng = np.random.default_rng(0)
     q = rng.integers(1, 13, size=500).tolist() + [50_000]
-    df = table([(str(i), "A", "a", int(v), "2011-01-01", 1.0, "1", "UK") for i, v in enumerate(q)])
+    df = table([(str(i), "1000A", "a", int(v), "2011-01-01", 1.0, "1", "UK") for i, v in enumerate(q)])
     rep = quality.check(df)
     flags = rep.flags["outlier_quantity"]
     assert flags.sum() == 1 and flags.iloc[-1]

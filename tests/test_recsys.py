@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics import ndcg_score
 
 from retail_lab import recsys
@@ -94,7 +96,7 @@ def test_popularity_and_unfitted():
     p = recsys.Popularity().fit(X)
     assert p.recommend([0, 1], k=2).tolist() == [[0, 1], [0, 1]]
     assert p.recommend([0], k=1, exclude_seen=True).tolist() == [[2]]
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="Popularity instance is not fitted yet; call fit"):
         recsys.Popularity().recommend([0])
     with pytest.raises(ValueError):
         recsys.top_k(np.zeros((1, 3)), 0)
@@ -158,7 +160,7 @@ def test_ratings_validation():
         cf.BaselinePredictor().fit(pd.concat([RATINGS, RATINGS.iloc[:1]]))
     with pytest.raises(ValueError, match="empty"):
         cf.BaselinePredictor().fit(RATINGS.iloc[:0])
-    with pytest.raises(RuntimeError):
+    with pytest.raises(NotFittedError, match="call fit"):
         cf.BaselinePredictor().predict(["u1"], ["i1"])
 
 
@@ -174,8 +176,8 @@ def test_ease_equals_per_item_ridge_regression():
         coef = np.linalg.solve(A.T @ A + l2 * np.eye(5), A.T @ X[:, j])
         np.testing.assert_allclose(B[others, j], coef, atol=1e-5)
         assert B[j, j] == 0
-    with pytest.raises(ValueError):
-        recsys.EASE(0)
+    with pytest.raises(ValueError, match="l2"):
+        recsys.EASE(0).fit(X)  # checked in fit, not in __init__
 
 
 def test_recency_matrix_and_repeat_buyer():
@@ -226,3 +228,172 @@ def test_top_k_keeps_small_score_differences():
     many = np.zeros((2, 500))
     many[:, 250] = 1e-9
     assert top_k(many, 2).tolist() == [[250, 0], [250, 0]]
+
+
+# ------------------------------------------------------------------ splits with cutoffs as parameters
+def shop(start="2013-01-05", days=130, n_users=6):
+    """Another shop's dates: a purchase by every customer every 5 days from ``start``."""
+    dates = pd.date_range(start, periods=days // 5, freq="5D")
+    rows = [(f"c{u}", f"i{(u + k) % 4}", f"N{u}-{k}", d) for k, d in enumerate(dates) for u in range(n_users)]
+    return pd.DataFrame(rows, columns=["CustomerID", "StockCode", "InvoiceNo", "InvoiceDate"])
+
+
+def test_book_splits_take_cutoffs_and_keep_the_protocol():
+    t = shop()  # 2013-01-05 .. 2013-05-10
+    val, test = recsys.book_splits(t, validation_cutoff="2013-03-01", test_cutoff="2013-04-01")
+    d = t["InvoiceDate"]
+    # independent truth: the periods by direct comparison
+    assert len(val.train) == (d < "2013-03-01").sum()
+    assert len(val.test) == ((d >= "2013-03-01") & (d < "2013-04-01")).sum()
+    assert len(test.train) == (d < "2013-04-01").sum() and len(test.test) == (d >= "2013-04-01").sum()
+    assert val.cutoff == pd.Timestamp("2013-03-01") and test.cutoff == pd.Timestamp("2013-04-01")
+    with pytest.raises(ValueError, match="test_cutoff .* must be after validation_cutoff"):
+        recsys.book_splits(t, validation_cutoff="2013-04-01", test_cutoff="2013-03-01")
+    with pytest.raises(ValueError, match="validation_cutoff must be a date"):
+        recsys.book_splits(t, validation_cutoff="not a date")
+
+
+def test_book_cutoffs_on_other_dates_name_the_data_range():
+    t = shop()
+    with pytest.raises(ValueError, match=r"cutoff 2011-08-01.*empty training period.*2013-01-05.*2013-05-10"):
+        recsys.book_splits(t)  # the book's 2011 dates on 2013 data
+    with pytest.raises(ValueError, match=r"empty test period.*2013-05-10"):
+        recsys.book_splits(t, "2013-03-01", "2014-01-01")
+
+
+def test_splits_by_months_picks_month_boundaries_from_the_data():
+    t = shop()  # last purchase 2013-05-10
+    val, test = recsys.splits_by_months(t)
+    assert (val.cutoff, test.cutoff) == (pd.Timestamp("2013-04-01"), pd.Timestamp("2013-05-01"))
+    val, test = recsys.splits_by_months(t, test_months=2, validation_months=2)
+    assert (val.cutoff, test.cutoff) == (pd.Timestamp("2013-02-01"), pd.Timestamp("2013-04-01"))
+    assert test.test["InvoiceDate"].max() == t["InvoiceDate"].max()  # the test runs to the end
+    with pytest.raises(ValueError, match="too short"):
+        recsys.splits_by_months(t, test_months=3, validation_months=2)  # no training before 2013-01-01
+    with pytest.raises(ValueError, match="test_months"):
+        recsys.splits_by_months(t, test_months=0)
+
+
+def test_splits_by_months_reproduces_the_book_cutoffs():
+    # Online Retail ends on 2011-12-09: the last four months from September, validation in August
+    t = shop(start="2010-12-01", days=375)
+    t = pd.concat([t, t.iloc[:1].assign(InvoiceDate=pd.Timestamp("2011-12-09 12:50"))])
+    val, test = recsys.splits_by_months(t, test_months=4)
+    assert str(val.cutoff.date()) == recsys.VALIDATION_CUTOFF and str(test.cutoff.date()) == recsys.TEST_CUTOFF
+
+
+# ------------------------------------------------------------------ the estimator convention
+def split_and_texts():
+    s = recsys.temporal_split(shop().assign(Description=lambda d: "THING " + d["StockCode"]), cutoff="2013-04-01")
+    return s, recsys.item_descriptions(s.train, s.items)
+
+
+@pytest.mark.parametrize("make", [recsys.Popularity, recsys.ItemKNN, lambda: recsys.EASE(l2=3.0)])
+def test_fit_accepts_a_split_or_its_matrix(make):
+    s, _ = split_and_texts()
+    rows = np.arange(len(s.users))
+    np.testing.assert_array_equal(make().fit(s).score(rows), make().fit(s.X).score(rows))
+
+
+def test_repeat_buyer_fit_on_a_split_weighs_by_recency():
+    s, _ = split_and_texts()
+    W = recsys.recency_matrix(s.train, s.users, s.items, s.cutoff, half_life_days=30)
+    a = recsys.RepeatBuyer(half_life_days=30).fit(s)
+    np.testing.assert_array_equal(a.X_.toarray(), W.toarray())
+    np.testing.assert_array_equal(a.score([0, 1]), recsys.RepeatBuyer().fit(W).score([0, 1]))
+    np.testing.assert_array_equal(recsys.repeat_baseline(s, 30).score([0, 1]), a.score([0, 1]))
+
+
+def test_fused_item_knn_takes_texts_in_fit():
+    s, texts = split_and_texts()
+    rows = np.arange(len(s.users))
+    from_split = recsys.FusedItemKNN(alpha=0.3).fit(s).score(rows)
+    np.testing.assert_array_equal(from_split, recsys.FusedItemKNN(alpha=0.3).fit(s.X, texts=texts).score(rows))
+    sim = recsys.text_similarity(texts)
+    np.testing.assert_array_equal(from_split, recsys.FusedItemKNN(alpha=0.3).fit(s.X, text_sim=sim).score(rows))
+    # independent truth: the blend of the two similarities, by hand
+    S = 0.3 * recsys.ItemKNN().fit(s.X).similarity_ + 0.7 * sim
+    np.testing.assert_allclose(recsys.FusedItemKNN(alpha=0.3).fit(s).similarity_, S, rtol=1e-6)
+    with pytest.raises(ValueError, match="needs the item descriptions"):
+        recsys.FusedItemKNN().fit(s.X)
+    with pytest.raises(ValueError, match="not both"):
+        recsys.FusedItemKNN().fit(s.X, texts=texts, text_sim=sim)
+    with pytest.raises(TypeError, match="fit argument now"):
+        recsys.FusedItemKNN(texts).fit(s.X)  # the old call FusedItemKNN(texts, alpha)
+
+
+def test_blend_blends_fitted_models_or_fits_clones():
+    s, _ = split_and_texts()
+    pop, ease = recsys.Popularity(), recsys.EASE(l2=2.0)
+    with pytest.raises(NotFittedError, match=r"models\['pop'\].*not fitted"):
+        recsys.Blend({"pop": pop, "ease": ease}, {"pop": 1.0, "ease": 1.0}).fit()
+    b = recsys.Blend({"pop": pop, "ease": ease}, {"pop": 1.0, "ease": 3.0}).fit(s)
+    assert not hasattr(pop, "X_") and not hasattr(ease, "X_")  # the parameters stay untouched
+    fitted = recsys.Blend({"pop": pop.fit(s.X), "ease": ease.fit(s.X)}, {"pop": 1.0, "ease": 3.0}).fit()
+    assert fitted.models_["pop"] is pop
+    rows = np.arange(len(s.users))
+    np.testing.assert_array_equal(b.score(rows), fitted.score(rows))
+
+    def minmax(a):
+        lo, hi = a.min(axis=1, keepdims=True), a.max(axis=1, keepdims=True)
+        return (a - lo) / np.where(hi > lo, hi - lo, 1.0)
+    hand = 1.0 * minmax(pop.score(rows).astype(float)) + 3.0 * minmax(ease.score(rows).astype(float))
+    np.testing.assert_allclose(b.score(rows), hand)
+    equal = recsys.Blend({"pop": pop, "ease": ease}).fit()  # default: weight 1 each
+    np.testing.assert_allclose(equal.score(rows),
+                               minmax(pop.score(rows).astype(float)) + minmax(ease.score(rows).astype(float)))
+
+
+def test_item_knn_rating_fits_a_clone_of_its_baseline():
+    base = cf.BaselinePredictor(reg_user=1.0, reg_item=1.0)
+    m = cf.ItemKNNRating(k=2, baseline=base).fit(RATINGS)
+    assert not hasattr(base, "mu_") and m.baseline_ is not base
+    assert m.baseline_.mu_ == pytest.approx(RATINGS["rating"].mean())
+    with pytest.raises(NotFittedError, match="call fit"):
+        cf.ItemKNNRating().predict_one("u1", "i1")
+
+
+def test_models_clone_and_grid_search_by_set_params():
+    s, _ = split_and_texts()
+    rows = np.arange(len(s.users))
+    for l2 in (1.0, 10.0):
+        tuned = clone(recsys.EASE()).set_params(l2=l2).fit(s)
+        np.testing.assert_array_equal(tuned.score(rows), recsys.EASE(l2=l2).fit(s.X).score(rows))
+    bad = recsys.EASE(l2=-1)  # constructing never validates ...
+    assert bad.l2 == -1
+    with pytest.raises(ValueError, match="l2 must be in"):
+        bad.fit(s)  # ... fit does
+
+
+def test_recsys_package_only_reexports():
+    import ast
+    import inspect
+
+    from retail_lab.recsys import evaluation
+
+    tree = ast.parse(inspect.getsource(recsys))
+    assert not [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+    for name in ("evaluate", "mean_metric", "recent_popularity", "repeat_baseline", "evaluation_table"):
+        assert getattr(recsys, name) is getattr(evaluation, name)
+    # neural.py must not import its own package (a hidden cycle): only submodules, by name
+    src = ast.parse(inspect.getsource(recsys.neural))
+    for node in ast.walk(src):
+        if isinstance(node, ast.ImportFrom):
+            assert not (node.level == 1 and node.module is None), "neural.py imports its own package"
+            assert node.module != "retail_lab.recsys"
+
+
+def test_book_settings_are_the_chapter_values():
+    from retail_lab.recsys import neural
+
+    assert neural.BOOK_SETTINGS is recsys.BOOK_SETTINGS
+    assert recsys.BOOK_SETTINGS["BPRMF"] == dict(dim=64, l2=1e-6, learning_rate=1e-2, batch_size=4096, epochs=12,
+                                                 patience=2, protocol="new")
+    assert recsys.BOOK_SETTINGS["NeuMF"]["hidden"] == (64, 32)
+    for name, kw in recsys.BOOK_SETTINGS.items():
+        params = getattr(neural, name)(**kw, seed=0).get_params()
+        assert {k: params[k] for k in kw} == kw
+    for name, grid in recsys.BOOK_GRIDS.items():
+        if name != "Blend":  # Blend's "weight" is the two-tower model's share, not a parameter
+            assert set(grid) <= set(getattr(recsys, name)().get_params())
+    assert recsys.EASE(**recsys.SIMULATED_SHOP_SETTINGS["EASE"]).l2 == 50.0

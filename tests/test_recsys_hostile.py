@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from sklearn.exceptions import NotFittedError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -195,7 +196,7 @@ def fitted_models(split, bpr):
     pop = recsys.Popularity().fit(split.X)
     return {"Popularity": pop, "ItemKNN": recsys.ItemKNN().fit(split.X), "EASE": recsys.EASE(10.0).fit(split.X),
             "RepeatBuyer": recsys.RepeatBuyer().fit(split.X),
-            "Blend": recsys.Blend({"pop": pop, "bpr": bpr}, {"pop": 0.5, "bpr": 0.5}), "BPRMF": bpr}
+            "Blend": recsys.Blend({"pop": pop, "bpr": bpr}, {"pop": 0.5, "bpr": 0.5}).fit(), "BPRMF": bpr}
 
 
 @pytest.mark.parametrize("rows, exc, words", [
@@ -267,38 +268,54 @@ def test_one_user_and_bool_matrices_work():
     assert M.toarray().tolist() == [[3.0, 0.0, 2.0]]
 
 
-@pytest.mark.parametrize("make", [
-    lambda: recsys.ItemKNN(n_neighbors=0), lambda: recsys.ItemKNN(n_neighbors=2.5),
-    lambda: recsys.ItemKNN(n_neighbors=True), lambda: recsys.ItemKNN(n_neighbors="5"),
-    lambda: recsys.EASE(l2=float("nan")), lambda: recsys.EASE(l2=float("inf")), lambda: recsys.EASE(l2="1"),
-    lambda: recsys.EASE(l2=-1), lambda: recsys.FusedItemKNN(["a"], alpha=float("nan")),
-    lambda: recsys.FusedItemKNN("abc"), lambda: recsys.FusedItemKNN(["a"], alpha="0.5"),
+@pytest.mark.parametrize("make, texts, words", [
+    (lambda: recsys.ItemKNN(n_neighbors=0), None, "n_neighbors"),
+    (lambda: recsys.ItemKNN(n_neighbors=2.5), None, "n_neighbors"),
+    (lambda: recsys.ItemKNN(n_neighbors=True), None, "n_neighbors"),
+    (lambda: recsys.ItemKNN(n_neighbors="5"), None, "n_neighbors"),
+    (lambda: recsys.EASE(l2=float("nan")), None, "l2"), (lambda: recsys.EASE(l2=float("inf")), None, "l2"),
+    (lambda: recsys.EASE(l2="1"), None, "l2"), (lambda: recsys.EASE(l2=-1), None, "l2"),
+    (lambda: recsys.RepeatBuyer(half_life_days=0), None, "half_life_days"),
+    (lambda: recsys.FusedItemKNN(alpha=float("nan")), ["a"], "alpha"),
+    (lambda: recsys.FusedItemKNN(), "abc", "texts"), (lambda: recsys.FusedItemKNN(alpha="0.5"), ["a"], "alpha"),
+    (lambda: recsys.FusedItemKNN(["a"]), ["a"], "alpha"),  # the old FusedItemKNN(texts) call
 ])
-def test_bad_model_parameters_are_refused(make):
-    with pytest.raises((TypeError, ValueError)):
-        make()
+def test_bad_model_parameters_are_refused_in_fit(split, make, texts, words):
+    model = make()  # constructing only stores the parameters
+    data = split if texts is None else np.ones((2, 1))
+    kwargs = {} if texts is None else {"texts": texts}
+    with pytest.raises((TypeError, ValueError), match=words):
+        model.fit(data, **kwargs)
 
 
 def test_blend_refuses_bad_weights_and_mismatched_models(split):
     pop = recsys.Popularity().fit(split.X)
     for bad in (float("nan"), float("inf"), "1", None):
         with pytest.raises((TypeError, ValueError), match="weight"):
-            recsys.Blend({"pop": pop}, {"pop": bad})
+            recsys.Blend({"pop": pop}, {"pop": bad}).fit()
     with pytest.raises(ValueError, match="every weight is 0"):
-        recsys.Blend({"pop": pop}, {"pop": 0.0})
+        recsys.Blend({"pop": pop}, {"pop": 0.0}).fit()
     other = recsys.Popularity().fit(np.ones((2, 2)))
     with pytest.raises(ValueError, match="different"):
-        recsys.Blend({"pop": pop, "other": other}, {"pop": 1.0, "other": 1.0})
-    with pytest.raises(RuntimeError, match="not fitted"):
-        recsys.Blend({"x": recsys.ItemKNN()}, {"x": 1.0})
+        recsys.Blend({"pop": pop, "other": other}, {"pop": 1.0, "other": 1.0}).fit()
+    with pytest.raises(NotFittedError, match="not fitted"):
+        recsys.Blend({"x": recsys.ItemKNN()}, {"x": 1.0}).fit()
+    with pytest.raises(ValueError, match="unknown"):
+        recsys.Blend({"pop": pop}, {"knn": 1.0}).fit()
+    with pytest.raises(TypeError, match="not a retail_lab Recommender"):
+        recsys.Blend({"pop": "popularity"}).fit()
+    with pytest.raises(ValueError, match="models must be a non-empty dict"):
+        recsys.Blend({}).fit()
+    with pytest.raises(NotFittedError, match="Blend instance is not fitted"):
+        recsys.Blend({"pop": pop}).score([0])
 
 
 def test_fused_item_knn_checks_text_similarity(split):
     texts = recsys.item_descriptions(split.train, split.items)
     with pytest.raises(ValueError, match="shape"):
-        recsys.FusedItemKNN(texts).fit(split.X, text_sim=np.zeros((2, 2)))
+        recsys.FusedItemKNN().fit(split.X, text_sim=np.zeros((2, 2)))
     with pytest.raises(ValueError, match="NaN"):
-        recsys.FusedItemKNN(texts).fit(split.X, text_sim=np.full((N_ITEMS, N_ITEMS), np.nan))
+        recsys.FusedItemKNN().fit(split.X, text_sim=np.full((N_ITEMS, N_ITEMS), np.nan))
     assert recsys.text_similarity(["", None, float("nan")]).tolist() == np.zeros((3, 3)).tolist()
 
 
@@ -347,18 +364,20 @@ def test_rating_cf_checks():
     with pytest.raises(ValueError, match="without a user"):
         cf.BaselinePredictor().fit(R.assign(user=R["user"].where(R.index != 0, None)))
     for kw in ({"reg_user": -1}, {"reg_item": float("nan")}, {"n_iter": 0}, {"n_iter": 2.5}):
-        with pytest.raises((TypeError, ValueError)):
-            cf.BaselinePredictor(**kw)
+        with pytest.raises((TypeError, ValueError), match=next(iter(kw))):
+            cf.BaselinePredictor(**kw).fit(R)
     b = cf.BaselinePredictor().fit(R)
     with pytest.raises(ValueError, match="same length"):
         b.predict(["u1", "u2"], ["i1"])
     for bad in (0, 2.5, True, "3"):
         with pytest.raises((TypeError, ValueError), match="k"):
-            cf.ItemKNNRating(k=bad)
+            cf.ItemKNNRating(k=bad).fit(R)
+    with pytest.raises(TypeError, match="baseline"):
+        cf.ItemKNNRating(baseline="ridge").fit(R)
     knn = cf.ItemKNNRating(k=2).fit(R)
     with pytest.raises(ValueError, match="same length"):
         knn.predict(["u1", "u2"], ["i1"])
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         cf.ItemKNNRating().predict_one("u1", "i1")
     with pytest.raises(ValueError, match="finite"):
         cf.article_score(4.0, 3.5, [np.nan], [1])
@@ -382,17 +401,19 @@ def test_rating_cf_checks():
     (lambda: neural.TwoTower(span_days=0), "span_days"), (lambda: neural.TwoTower(half_life_days=0), "half_life_days"),
     (lambda: neural.SASRec(dim=2, heads=4), "heads"), (lambda: neural.SASRec(max_len=0), "max_len"),
     (lambda: neural.SASRec(max_len=5, train_positions=6), "train_positions"),
+    (lambda: neural.BPRMF(protocol="everything"), "protocol"), (lambda: neural.SASRec(protocol=None), "protocol"),
 ])
-def test_keras_parameters_are_refused(make, words):
+def test_keras_parameters_are_refused_in_fit(split, make, words):
+    model = make()  # constructing only stores the parameters
     with pytest.raises((TypeError, ValueError), match=words):
-        make()
+        model.fit(split)  # refused before TensorFlow is even touched
 
 
 def test_keras_fit_checks_its_input(split):
     with pytest.raises(TypeError, match="RecSplit"):
         neural.BPRMF(dim=2, epochs=1).fit(split.X)
-    with pytest.raises(ValueError, match="protocol"):
-        neural.BPRMF(dim=2, epochs=1).fit(split, validate=True, protocol="everything")
+    with pytest.raises(TypeError, match="validate"):
+        neural.BPRMF(dim=2, epochs=1).fit(split, validate="yes")
 
 
 def test_bpr_with_a_customer_who_bought_everything_terminates():

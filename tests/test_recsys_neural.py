@@ -8,6 +8,7 @@ ranks the user's own half first; random ranking finds a relevant item at chance.
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 
 from retail_lab import recsys, set_seed
 from retail_lab.recsys import neural
@@ -74,7 +75,9 @@ def test_keras_models_beat_random_on_planted_structure(split, name):
     got = _ndcg(model, split)
     assert got > rand + 0.2, f"{name}: NDCG@10 {got:.3f} vs random {rand:.3f}"
     assert model.n_params_ > 0 and model.train_seconds_ > 0
-    assert list(model.history_["epoch"]) == list(range(1, 26))
+    h = model.history_
+    assert isinstance(h, pd.DataFrame) and h.index.name == "epoch" and list(h.index) == list(range(1, 26))
+    assert list(h.columns) == ["train_loss", "seconds"]
     assert model.score(np.arange(3)).shape == (3, len(split.items))
 
 
@@ -83,11 +86,21 @@ def test_early_stopping_keeps_best_epoch(split):
     m = neural.BPRMF(dim=8, batch_size=64, learning_rate=0.02, epochs=30, patience=2).fit(split, validate=True)
     h = m.history_
     assert "val_ndcg@10" in h
-    assert m.best_epoch_ == int(h.loc[h["val_ndcg@10"].idxmax(), "epoch"])
+    assert h.index.name == "epoch" and m.best_epoch_ == int(h["val_ndcg@10"].idxmax())
     assert len(h) <= 30 and len(h) - m.best_epoch_ <= 2
     # the restored weights are the best epoch's: re-evaluating gives its validation score
     assert _ndcg(m, split) == pytest.approx(h["val_ndcg@10"].max())
-    assert m.refit_params()["epochs"] == m.best_epoch_
+    assert m.refit_params() == {**m.get_params(), "epochs": m.best_epoch_}
+    assert clone(m).set_params(epochs=m.best_epoch_).get_params() == m.refit_params()
+
+
+def test_validation_protocol_is_a_hyperparameter(split):
+    set_seed(0)
+    m = neural.BPRMF(dim=8, batch_size=64, learning_rate=0.02, epochs=4, patience=4, protocol="all")
+    m.fit(split, validate=True)
+    # the recorded validation score is NDCG@10 under the "all" protocol (independent: evaluate)
+    assert _ndcg(m, split, "all") == pytest.approx(m.history_["val_ndcg@10"].max())
+    assert m.refit_params()["protocol"] == "all"
 
 
 def test_two_tower_save_load_round_trip(tmp_path, split):
@@ -161,22 +174,34 @@ def test_user_and_item_features(split):
 
 
 @pytest.mark.parametrize("bad", [0, -1, 2.5, "3", True])
-def test_keras_recommender_rejects_bad_hyperparameters(bad):
+def test_keras_recommender_rejects_bad_hyperparameters(split, bad):
+    model = neural.BPRMF(epochs=bad)  # stored as given ...
+    assert model.epochs is bad
     with pytest.raises(ValueError, match="epochs"):
-        neural.BPRMF(epochs=bad)
+        model.fit(split)  # ... and refused by fit
 
 
 def test_blend_combines_and_validates(split):
     pop = recsys.Popularity().fit(split.X)
     rep = recsys.RepeatBuyer().fit(split.X)
-    b = recsys.Blend({"pop": pop, "rep": rep}, {"pop": 1.0, "rep": 0.0})
+    b = recsys.Blend({"pop": pop, "rep": rep}, {"pop": 1.0, "rep": 0.0}).fit()
     np.testing.assert_array_equal(b.recommend([0, 1], 5), pop.recommend([0, 1], 5))
-    s = recsys.Blend({"pop": pop, "rep": rep}, {"pop": 0.5, "rep": 0.5}).score([0, 1])
+    s = recsys.Blend({"pop": pop, "rep": rep}, {"pop": 0.5, "rep": 0.5}).fit().score([0, 1])
     assert s.min() >= 0 and s.max() <= 1.0 + 1e-12
     with pytest.raises(ValueError, match="unknown"):
-        recsys.Blend({"pop": pop}, {"knn": 1.0})
+        recsys.Blend({"pop": pop}, {"knn": 1.0}).fit()
     with pytest.raises(ValueError, match=">= 0"):
-        recsys.Blend({"pop": pop}, {"pop": -1.0})
+        recsys.Blend({"pop": pop}, {"pop": -1.0}).fit()
+
+
+def test_blend_fits_a_keras_part_on_a_split(split):
+    set_seed(0)
+    parts = {"rep": recsys.RepeatBuyer(half_life_days=60), "bpr": neural.BPRMF(dim=4, epochs=2, seed=0)}
+    b = recsys.Blend(parts, {"rep": 0.5, "bpr": 0.5}).fit(split)
+    by_hand = recsys.Blend({"rep": recsys.repeat_baseline(split, 60), "bpr": clone(parts["bpr"]).fit(split)},
+                           {"rep": 0.5, "bpr": 0.5}).fit()
+    np.testing.assert_array_equal(b.score([0, 1, 2]), by_hand.score([0, 1, 2]))
+    assert not hasattr(parts["bpr"], "model_")
 
 
 def test_service_recommends_validates_and_falls_back(split):

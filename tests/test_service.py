@@ -103,3 +103,48 @@ def test_erlang_c_against_closed_form_and_simulation():
     assert sim == pytest.approx(w, rel=0.05)
     with pytest.raises(ValueError, match="unstable"):
         service.erlang_c_wait(10, 1, 5)
+
+
+# ---------------------------------------------------------------- the estimator convention
+def test_classifiers_are_sklearn_estimators_and_clone():
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+    from sklearn.model_selection import GridSearchCV
+
+    clf = service.TfidfIntentClassifier(C=3.0)
+    assert clf.get_params() == {"C": 3.0} and set(vars(clf)) == {"C"}
+    with pytest.raises(NotFittedError, match="TfidfIntentClassifier.*fit"):
+        clf.predict(["cancel"])
+    clf.fit(TEXTS, LABELS)
+    twin = clone(clf)
+    assert twin.get_params() == {"C": 3.0} and not hasattr(twin, "pipeline_")
+    np.testing.assert_array_equal(twin.fit(TEXTS, LABELS).predict_proba(TEXTS), clf.predict_proba(TEXTS))
+    # scikit-learn's model selection works with it (a classifier: stratified folds, accuracy)
+    assert clf.score(TEXTS, LABELS) == 1.0
+    search = GridSearchCV(service.TfidfIntentClassifier(), {"C": [0.1, 10.0]}, cv=2)
+    search.fit(np.array(TEXTS), np.array(LABELS))
+    assert search.best_params_["C"] in (0.1, 10.0)
+    k = service.KerasIntentClassifier(epochs=-1, dim="x")  # nothing is checked in __init__
+    assert set(vars(k)) == set(k.get_params()) and k.dim == "x"
+
+
+def test_failed_refit_leaves_the_previous_fit_intact():
+    clf = service.TfidfIntentClassifier().fit(TEXTS, LABELS)
+    before = clf.predict_proba(TEXTS)
+    with pytest.raises(ValueError, match="C must be"):
+        clf.set_params(C=-1.0).fit(TEXTS[:20] + ["track"], LABELS[:20] + ["track_order"])
+    np.testing.assert_array_equal(clf.predict_proba(TEXTS), before)
+    assert list(clf.classes_) == ["cancel_order", "track_order"]
+
+
+def test_keras_history_is_a_frame_per_epoch():
+    m = service.KerasIntentClassifier(max_tokens=50, sequence_length=8, dim=4, filters=4, epochs=3,
+                                      batch_size=16, seed=0)
+    m.fit(TEXTS, LABELS, validation=(TEXTS[::5], LABELS[::5]))
+    h = m.history_
+    assert isinstance(h, pd.DataFrame) and h.index.name == "epoch" and list(h.index) == [1, 2, 3]
+    assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(h.columns)
+    # the last validation accuracy is what the fitted model scores on the validation texts
+    acc = float((m.predict(TEXTS[::5]) == np.array(LABELS[::5])).mean())
+    assert h["val_accuracy"].iloc[-1] == pytest.approx(acc, abs=1e-6)
+    assert set(m.fit(TEXTS, LABELS).history_.columns) == {"accuracy", "loss"}  # refit starts over

@@ -151,6 +151,40 @@ def test_uplift_models_recover_a_planted_effect():
         assert u[X[n // 2:, 0] > 0].mean() > u[X[n // 2:, 0] <= 0].mean() + 0.05, type(model).__name__
 
 
+def test_uplift_models_clone_their_estimator_and_follow_the_convention():
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(400, 2))
+    t = np.tile([0, 1], 200)
+    y = (rng.random(400) < 0.2 + 0.3 * t * (X[:, 0] > 0)).astype(int)
+    template = LogisticRegression(C=0.5)
+    for cls in (mk.TLearner, mk.ClassTransformation):
+        model = cls(template)
+        with pytest.raises(NotFittedError, match=cls.__name__):
+            model.predict(X)
+        assert model.fit(X, t, y) is model and model.estimator is template
+        assert not hasattr(template, "coef_"), f"{cls.__name__} fitted its template in place"
+        assert clone(model).get_params()["estimator__C"] == 0.5
+        # the default is chapter 6.2's logistic regression: the same uplift as passing it
+        np.testing.assert_allclose(cls().fit(X, t, y).predict(X),
+                                   cls(LogisticRegression(max_iter=1000)).fit(X, t, y).predict(X))
+    with pytest.raises(TypeError, match="sample_weight"):
+        from sklearn.neighbors import KNeighborsClassifier
+
+        mk.ClassTransformation(KNeighborsClassifier()).fit(X, t, y)
+    keras_model = mk.KerasUplift(hidden=[4], epochs=2, seed=0)
+    assert keras_model.hidden == [4]  # stored as given; checked and used in fit
+    with pytest.raises(NotFittedError, match="KerasUplift"):
+        keras_model.predict(X)
+    h = keras_model.fit(X, t, y).history_
+    assert h.index.name == "epoch" and list(h.index) == [1, 2] and {"loss", "seconds"} <= set(h.columns)
+    with pytest.raises(ValueError, match="epochs"):
+        mk.KerasUplift(epochs=0).fit(X, t, y)
+
+
 def test_targeting_table_and_rfm():
     y, t, tau, _ = planted_uplift(4000, 0.2, 0.05, seed=2)
     tab = mk.targeting_table(y, t, tau, fractions=(0.2, 1.0), cost_per_email=0.01, value_per_response=1.0)

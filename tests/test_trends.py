@@ -74,12 +74,12 @@ def test_fused_item_knn_endpoints_and_text_similarity():
     assert T[0, 1] > 0 and T[0, 2] == 0 and T[0, 0] == 0
     X = sp.csr_matrix(np.array([[1, 0, 1], [0, 1, 1], [1, 0, 0]], dtype=float))
     purchase_only = recsys.ItemKNN().fit(X).similarity_
-    np.testing.assert_allclose(recsys.FusedItemKNN(texts, alpha=1.0).fit(X).similarity_, purchase_only)
-    np.testing.assert_allclose(recsys.FusedItemKNN(texts, alpha=0.0).fit(X).similarity_, T, atol=1e-6)
+    np.testing.assert_allclose(recsys.FusedItemKNN(alpha=1.0).fit(X, texts=texts).similarity_, purchase_only)
+    np.testing.assert_allclose(recsys.FusedItemKNN(alpha=0.0).fit(X, texts=texts).similarity_, T, atol=1e-6)
     with pytest.raises(ValueError):
-        recsys.FusedItemKNN(texts[:2]).fit(X)
+        recsys.FusedItemKNN().fit(X, texts=texts[:2])
     with pytest.raises(ValueError):
-        recsys.FusedItemKNN(texts, alpha=2)
+        recsys.FusedItemKNN(alpha=2).fit(X, texts=texts)
 
 
 def test_item_descriptions_takes_most_frequent():

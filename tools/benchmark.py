@@ -3,7 +3,7 @@
 Usage: python tools/benchmark.py [notebooks ...]
        python tools/benchmark.py --table-only   # rewrite benchmarks.md from benchmarks.csv
 Writes book/_generated/benchmarks.csv (one row per notebook file) and
-book/_generated/benchmarks.md (shown on the book's "Execution statistics" page), which names
+book/_generated/benchmarks.md (shown on the book's "How this book runs" page), which names
 each chapter by its article section and title ("4.3 Collaborative filtering") from the chapter
 map, retail_lab.chapters; the course map reads the run times from the CSV. Budgets
 (retail_lab.chapters, CONTRIBUTING.md): each notebook at most 120 s and 3 GB peak on 2 CPU

@@ -20,6 +20,7 @@ from .fetch import (
     verify_content,
     verify_fingerprints,
 )
+from ..schema import standardize
 from .registry import get_spec
 
 __all__ = ["load_online_retail", "load_hillstrom", "load_bitext_support", "MOJIBAKE"]
@@ -138,18 +139,15 @@ def load_online_retail(
     customer = canon["CustomerID"]
     if (customer.dropna() % 1 != 0).any():
         raise DataIntegrityError(f"{path}: CustomerID holds non-integer values")
-    df = pd.DataFrame(
-        {
-            "InvoiceNo": raw["InvoiceNo"].astype("string"),
-            "StockCode": raw["StockCode"].astype("string"),
-            "Description": desc,
-            "Quantity": raw["Quantity"].astype("int64"),
-            "InvoiceDate": dates.astype("datetime64[ns]"),
-            "UnitPrice": raw["UnitPrice"].astype("float64"),
-            "CustomerID": customer.astype("Int64").astype("string"),
-            "Country": raw["Country"].astype("category"),
-        }
-    )
+    # The typing step is the public one every other shop's table goes through too.
+    df = standardize(pd.DataFrame({"InvoiceNo": raw["InvoiceNo"],
+                                   "StockCode": raw["StockCode"],
+                                   "Description": desc,
+                                   "Quantity": raw["Quantity"],
+                                   "InvoiceDate": dates,
+                                   "UnitPrice": raw["UnitPrice"],
+                                   "CustomerID": customer,
+                                   "Country": raw["Country"]}), aliases=False)
     df.attrs = {
         "dataset": "online_retail",
         "repaired_descriptions": repaired,

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from ..schema import COLUMN_NAMES
+
 __all__ = ["DatasetSpec", "REGISTRY", "get_spec"]
 
 
@@ -91,16 +93,7 @@ ONLINE_RETAIL = DatasetSpec(
         "CustomerID": "8562ceaa5fe7c453515c058f92f20b506d70a572c2c0cec0bfea550a32f1c78e",
         "Country": "5805f9aed8f3fbd27d0af43061fa12cf1396b5ed777aca0e6d24ff16bc60d8b2",
     },
-    columns=(
-        "InvoiceNo",
-        "StockCode",
-        "Description",
-        "Quantity",
-        "InvoiceDate",
-        "UnitPrice",
-        "CustomerID",
-        "Country",
-    ),
+    columns=COLUMN_NAMES,  # the transaction schema (retail_lab.schema)
     title="UCI Online Retail (id 352)",
     license="CC BY 4.0",
     citation=(

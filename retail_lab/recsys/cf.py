@@ -15,8 +15,10 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, clone
+from sklearn.exceptions import NotFittedError
 
-from .models import _positive_int, _real
+from ._validation import _positive_int, _real
 
 __all__ = ["article_score", "BaselinePredictor", "ItemKNNRating", "TOY_RATINGS"]
 
@@ -76,11 +78,13 @@ def _ratings(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-class BaselinePredictor:
+class BaselinePredictor(BaseEstimator):
     """``mu + b_u + b_i`` with biases shrunk towards 0.
 
     Minimises ``sum (r_ui - mu - b_u - b_i)^2 + reg_user sum b_u^2 + reg_item sum b_i^2``
     with ``mu`` the global mean, by alternating exact updates of the item and user biases.
+    ``fit(ratings)`` takes a DataFrame with columns user, item, rating (one row per rated
+    pair); ``predict(users, items)`` scores pairs.
 
     Parameters
     ----------
@@ -91,12 +95,14 @@ class BaselinePredictor:
     """
 
     def __init__(self, reg_user: float = 5.0, reg_item: float = 5.0, n_iter: int = 100):
-        _real("reg_user", reg_user, 0, None)
-        _real("reg_item", reg_item, 0, None)
-        _positive_int("n_iter", n_iter)
-        self.reg_user, self.reg_item, self.n_iter = reg_user, reg_item, n_iter
+        self.reg_user = reg_user
+        self.reg_item = reg_item
+        self.n_iter = n_iter
 
     def fit(self, ratings: pd.DataFrame) -> "BaselinePredictor":
+        reg_user = _real("reg_user", self.reg_user, 0, None)
+        reg_item = _real("reg_item", self.reg_item, 0, None)
+        n_iter = _positive_int("n_iter", self.n_iter)
         df = _ratings(ratings)
         self.users_ = pd.Index(pd.unique(df["user"]))
         self.items_ = pd.Index(pd.unique(df["item"]))
@@ -106,9 +112,9 @@ class BaselinePredictor:
         self.mu_ = float(r.mean())
         bu, bi = np.zeros(len(self.users_)), np.zeros(len(self.items_))
         nu, ni = np.bincount(u, minlength=len(bu)), np.bincount(i, minlength=len(bi))
-        for _ in range(self.n_iter):
-            bi = np.bincount(i, r - self.mu_ - bu[u], len(bi)) / (self.reg_item + ni)
-            bu = np.bincount(u, r - self.mu_ - bi[i], len(bu)) / (self.reg_user + nu)
+        for _ in range(n_iter):
+            bi = np.bincount(i, r - self.mu_ - bu[u], len(bi)) / (reg_item + ni)
+            bu = np.bincount(u, r - self.mu_ - bi[i], len(bu)) / (reg_user + nu)
         self.user_bias_ = pd.Series(bu, index=self.users_)
         self.item_bias_ = pd.Series(bi, index=self.items_)
         return self
@@ -116,7 +122,7 @@ class BaselinePredictor:
     def predict(self, users, items) -> np.ndarray:
         """``mu + b_u + b_i``; an unseen user or item contributes a bias of 0."""
         if not hasattr(self, "mu_"):
-            raise RuntimeError("BaselinePredictor is not fitted; call fit(ratings) first")
+            raise NotFittedError("This BaselinePredictor instance is not fitted yet; call fit(ratings) first")
         users, items = np.atleast_1d(np.asarray(users, dtype=object)), np.atleast_1d(np.asarray(items, dtype=object))
         if users.ndim != 1 or items.ndim != 1 or len(users) != len(items):
             raise ValueError(f"users and items must be 1-D and of the same length (one pair each), "
@@ -126,7 +132,7 @@ class BaselinePredictor:
         return self.mu_ + bu + bi
 
 
-class ItemKNNRating:
+class ItemKNNRating(BaseEstimator):
     """Mean-centred item-kNN on top of a baseline predictor.
 
     Similarity: cosine of baseline residuals ``e_uj = r_uj - b_uj`` over users who rated both
@@ -138,19 +144,23 @@ class ItemKNNRating:
     k : int
         Neighbours per prediction.
     baseline : BaselinePredictor, optional
-        Defaults to ``BaselinePredictor()``.
+        The baseline's settings; ``fit`` fits a clone of it into ``baseline_`` (the object
+        passed in stays unfitted). Defaults to ``BaselinePredictor()``.
+
+    ``fit(ratings)`` takes a DataFrame with columns user, item, rating.
     """
 
     def __init__(self, k: int = 20, baseline: BaselinePredictor | None = None):
-        _positive_int("k", k)
-        if baseline is not None and not isinstance(baseline, BaselinePredictor):
-            raise TypeError(f"baseline must be a BaselinePredictor or None, got {type(baseline).__name__}")
         self.k = k
         self.baseline = baseline
 
     def fit(self, ratings: pd.DataFrame) -> "ItemKNNRating":
+        _positive_int("k", self.k)
+        if self.baseline is not None and not isinstance(self.baseline, BaselinePredictor):
+            raise TypeError(f"baseline must be a BaselinePredictor or None, got {type(self.baseline).__name__}")
         df = _ratings(ratings)
-        self.baseline_ = (self.baseline or BaselinePredictor()).fit(df)
+        base = BaselinePredictor() if self.baseline is None else clone(self.baseline)
+        self.baseline_ = base.fit(df)
         resid = df["rating"].to_numpy(float) - self.baseline_.predict(df["user"], df["item"])
         E = pd.DataFrame({"user": df["user"], "item": df["item"], "e": resid}).pivot(
             index="user", columns="item", values="e")
@@ -169,8 +179,7 @@ class ItemKNNRating:
 
     def predict_one(self, user, item) -> float:
         """Predicted rating of ``item`` by ``user`` (the baseline for an unseen user or item)."""
-        if not hasattr(self, "baseline_"):
-            raise RuntimeError("ItemKNNRating is not fitted; call fit(ratings) first")
+        self._check_fitted()
         base = float(self.baseline_.predict([user], [item])[0])
         if user not in self.residuals_.index or item not in self.similarity_.index:
             return base
@@ -181,8 +190,13 @@ class ItemKNNRating:
             return base
         return base + float((s * e_u[s.index]).sum() / s.abs().sum())
 
+    def _check_fitted(self):
+        if not hasattr(self, "similarity_"):
+            raise NotFittedError("This ItemKNNRating instance is not fitted yet; call fit(ratings) first")
+
     def predict(self, users, items) -> np.ndarray:
         """Predicted ratings of the pairs ``zip(users, items)``; both of the same length."""
+        self._check_fitted()
         users, items = np.atleast_1d(np.asarray(users, dtype=object)), np.atleast_1d(np.asarray(items, dtype=object))
         if users.ndim != 1 or items.ndim != 1 or len(users) != len(items):
             raise ValueError(f"users and items must be 1-D and of the same length (one pair each), "

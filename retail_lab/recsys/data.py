@@ -9,14 +9,16 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._checks import as_date
-from .models import _real
+from ._validation import _positive_int, _real
 
 __all__ = ["RecSplit", "interaction_matrix", "temporal_split", "item_descriptions", "recency_matrix",
-           "book_splits", "VALIDATION_CUTOFF", "TEST_CUTOFF"]
+           "book_splits", "splits_by_months", "check_no_leakage", "VALIDATION_CUTOFF", "TEST_CUTOFF"]
 
 #: The book's protocol: hyperparameters are chosen on a validation split (train before
 #: VALIDATION_CUTOFF, validate up to TEST_CUTOFF), then models are refit on everything
-#: before TEST_CUTOFF and tested from TEST_CUTOFF to the end of the data.
+#: before TEST_CUTOFF and tested from TEST_CUTOFF to the end of the data. These are the
+#: dates of Online Retail (2010-12-01 to 2011-12-09); :func:`book_splits` takes other
+#: cutoffs for other data, and :func:`splits_by_months` derives them from the data.
 VALIDATION_CUTOFF = "2011-08-01"
 TEST_CUTOFF = "2011-09-01"
 
@@ -203,13 +205,29 @@ def temporal_split(tx: pd.DataFrame, cutoff: str = "2011-09-01", end: str | None
             raise ValueError(f"end {end!r} must be after cutoff {cutoff!r}")
         test = test[test["InvoiceDate"] < end_t]
     if train.empty or test.empty:
-        raise ValueError(f"cutoff {cutoff} leaves an empty train or test period")
+        lines = tx[tx["CustomerID"].notna()]["InvoiceDate"]
+        span = (f"the data's purchases with a CustomerID run from {_day(lines.min())} to {_day(lines.max())}"
+                if len(lines) else "the data have no purchase with a CustomerID")
+        period = "training" if train.empty else "test"
+        if start is not None:
+            span += f", training from start {_day(as_date(start, 'start'))}"
+        if end is not None:
+            span += f", testing until end {_day(as_date(end, 'end'))}"
+        raise ValueError(f"cutoff {_day(cut)} leaves an empty {period} period ({len(train)} training, "
+                         f"{len(test)} test lines): {span}; choose a cutoff "
+                         "inside that range (recsys.splits_by_months(tx) picks month boundaries "
+                         "from the data)")
     if train["StockCode"].isna().any():
         raise ValueError(f"{int(train['StockCode'].isna().sum())} training line(s) have no StockCode; "
                          "clean the lines first (retail_lab.quality.clean)")
     users = pd.Index(np.sort(train["CustomerID"].unique()), name="CustomerID")
     items = pd.Index(np.sort(train["StockCode"].unique()), name="StockCode")
     return RecSplit(train, test, users, items, interaction_matrix(train, users, items), cut)
+
+
+def _day(ts: pd.Timestamp) -> str:
+    """A timestamp as a date when it is midnight, else in full (for messages)."""
+    return str(ts.date()) if ts == ts.normalize() else str(ts)
 
 
 def item_descriptions(tx: pd.DataFrame, items: pd.Index) -> list[str]:
@@ -259,33 +277,93 @@ def recency_matrix(tx: pd.DataFrame, users: pd.Index, items: pd.Index, cutoff,
     return m
 
 
-def book_splits(tx: pd.DataFrame) -> tuple[RecSplit, RecSplit]:
+def book_splits(tx: pd.DataFrame, validation_cutoff=VALIDATION_CUTOFF,
+                test_cutoff=TEST_CUTOFF) -> tuple[RecSplit, RecSplit]:
     """The validation and test splits of the book's protocol, checked for leakage.
 
     Parameters
     ----------
     tx : DataFrame
         Clean product lines (``retail_lab.quality.clean(...).clean``).
+    validation_cutoff : str or Timestamp, default :data:`VALIDATION_CUTOFF` ("2011-08-01")
+        Start of the validation period (training before it).
+    test_cutoff : str or Timestamp, default :data:`TEST_CUTOFF` ("2011-09-01")
+        End of the validation period and start of the test period (to the end of the data);
+        after ``validation_cutoff``. The defaults are the book's dates for Online Retail;
+        for other data give dates inside it, or use :func:`splits_by_months`.
 
     Returns
     -------
     validation : RecSplit
-        Train before 2011-08-01, validate on August 2011.
+        Train before ``validation_cutoff``, validate until ``test_cutoff``.
     test : RecSplit
-        Train before 2011-09-01, test from 2011-09-01 to the end of the data.
+        Train before ``test_cutoff``, test from ``test_cutoff`` to the end of the data.
 
     Raises
     ------
+    ValueError
+        If a cutoff is not a date, ``test_cutoff`` is not after ``validation_cutoff``, or a
+        cutoff leaves an empty training, validation or test period (the message gives the
+        data's date range).
     RuntimeError
         If any training line is not strictly before its split's cutoff, or a test line
         falls outside its test period (would mean leakage). Checked explicitly, so the check
         also runs under ``python -O``.
     """
-    val = temporal_split(tx, cutoff=VALIDATION_CUTOFF, end=TEST_CUTOFF)
-    test = temporal_split(tx, cutoff=TEST_CUTOFF)
-    for s, end in ((val, pd.Timestamp(TEST_CUTOFF)), (test, None)):
+    val_cut = as_date(validation_cutoff, "validation_cutoff")
+    test_cut = as_date(test_cutoff, "test_cutoff")
+    if not test_cut > val_cut:
+        raise ValueError(f"test_cutoff ({test_cut.date()}) must be after validation_cutoff "
+                         f"({val_cut.date()}): the validation period lies between them")
+    val = temporal_split(tx, cutoff=val_cut, end=test_cut)
+    test = temporal_split(tx, cutoff=test_cut)
+    for s, end in ((val, test_cut), (test, None)):
         check_no_leakage(s, end)
     return val, test
+
+
+def splits_by_months(tx: pd.DataFrame, test_months: int = 1,
+                     validation_months: int = 1) -> tuple[RecSplit, RecSplit]:
+    """:func:`book_splits` with cutoffs at month boundaries read from the data.
+
+    The test period is the data's last ``test_months`` calendar months (the last one may be
+    partial: it ends with the data); the validation period the ``validation_months`` months
+    before it. On Online Retail (last purchase 2011-12-09), ``test_months=4`` gives the
+    book's cutoffs 2011-08-01 and 2011-09-01.
+
+    Parameters
+    ----------
+    tx : DataFrame
+        Clean product lines with InvoiceDate (datetime64) and CustomerID.
+    test_months, validation_months : int
+        Positive.
+
+    Returns
+    -------
+    validation, test : RecSplit
+        As :func:`book_splits`; the cutoffs are ``validation.cutoff`` and ``test.cutoff``.
+
+    Raises
+    ------
+    ValueError
+        If the data are too short for the periods asked (no training line before the
+        validation cutoff); the message gives the data's date range.
+    """
+    _check_lines(tx, ["CustomerID", "StockCode", "InvoiceDate"])
+    _check_dates(tx)
+    test_months = _positive_int("test_months", test_months)
+    validation_months = _positive_int("validation_months", validation_months)
+    dates = tx.loc[tx["CustomerID"].notna(), "InvoiceDate"]
+    if dates.empty:
+        raise ValueError("tx has no purchase with a CustomerID; there is nothing to split")
+    last_month = dates.max().to_period("M")
+    test_cut = (last_month - (test_months - 1)).start_time
+    val_cut = (last_month - (test_months - 1) - validation_months).start_time
+    if not dates.min() < val_cut:
+        raise ValueError(f"the data run from {dates.min()} to {dates.max()}: too short for "
+                         f"{validation_months} validation and {test_months} test month(s) with a "
+                         f"training period before {val_cut.date()}; ask for fewer months")
+    return book_splits(tx, val_cut, test_cut)
 
 
 def check_no_leakage(split: RecSplit, end=None) -> None:

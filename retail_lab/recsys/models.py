@@ -1,7 +1,11 @@
 """Top-N recommenders for implicit feedback (purchases), scikit-learn style.
 
-Every model: ``fit(X)`` on a user-item matrix returns self; ``score(rows)`` gives a dense
-(n_rows, n_items) array; ``recommend(rows, k, exclude_seen)`` ranks the full catalogue.
+Every model follows scikit-learn's estimator convention (see :class:`Recommender`):
+``__init__`` only stores hyperparameters; ``fit(data)`` validates them and the data, learns and
+returns self; ``score(rows)`` gives a dense (n_rows, n_items) array; ``recommend(rows, k,
+exclude_seen)`` ranks the full catalogue. What ``fit`` accepts: a
+:class:`~retail_lab.recsys.RecSplit` (every recommender) or a user x item matrix (the
+classical ones here; the Keras ones of :mod:`retail_lab.recsys.neural` need the split).
 
 ``rows`` are always *row positions* in the fitted user-item matrix (integers ``0 .. n_users
 - 1``), never customer ids: a negative, fractional, boolean, NaN, string or out-of-range row
@@ -16,45 +20,18 @@ import numbers
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.base import BaseEstimator, clone
+from sklearn.exceptions import NotFittedError
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from ._validation import ParameterTypeError, _positive_int, _real
+from .data import RecSplit, item_descriptions, recency_matrix
 
 __all__ = ["Recommender", "Popularity", "ItemKNN", "FusedItemKNN", "RepeatBuyer", "EASE", "Blend",
-           "text_similarity", "top_k", "check_interactions", "check_rows"]
+           "text_similarity", "top_k", "check_interactions", "check_rows", "interactions_of"]
 
 
 # --------------------------------------------------------------------------- input checks
-
-
-class ParameterTypeError(TypeError, ValueError):
-    """A parameter of the wrong type. Both a TypeError and a ValueError, so code written
-    against either (the book's earlier versions raised ValueError) catches it."""
-
-
-def _positive_int(name: str, value, allow_none: bool = False):
-    """``value`` as an int >= 1; TypeError/ValueError naming ``name`` otherwise."""
-    if value is None and allow_none:
-        return None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise ParameterTypeError(f"{name} must be a positive integer{' or None' if allow_none else ''}, "
-                        f"got {value!r} ({type(value).__name__})")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer (>= 1), got {value}")
-    return int(value)
-
-
-def _real(name: str, value, low=None, high=None, low_inclusive=True, high_inclusive=True) -> float:
-    """``value`` as a finite float within the given bounds; TypeError/ValueError otherwise."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise ParameterTypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
-    v = float(value)
-    if not np.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    lo_ok = low is None or (v >= low if low_inclusive else v > low)
-    hi_ok = high is None or (v <= high if high_inclusive else v < high)
-    if not (lo_ok and hi_ok):
-        lo = "" if low is None else f"{'[' if low_inclusive else '('}{low}, "
-        hi = "inf)" if high is None else f"{high}{']' if high_inclusive else ')'}"
-        raise ValueError(f"{name} must be in {lo or '(-inf, '}{hi}, got {value!r}")
-    return v
 
 
 def check_interactions(X, name: str = "X", dtype=np.float32) -> sp.csr_matrix:
@@ -196,18 +173,63 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     return np.take_along_axis(cols, order, axis=1)
 
 
-class Recommender:
-    """Base class: subclasses implement ``fit`` and ``score``.
+def interactions_of(data, name: str = "X", dtype=np.float32) -> sp.csr_matrix:
+    """The training user-item matrix of ``data``: a :class:`RecSplit`'s ``X`` or a matrix.
 
-    ``score(rows)`` and ``recommend(rows, ...)`` take row positions of the fitted matrix
-    (see the module docstring); both refuse anything else with a TypeError/ValueError.
+    Returns
+    -------
+    csr_matrix of ``dtype``, a checked copy (see :func:`check_interactions`)
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``data`` is neither a RecSplit nor a valid user-item matrix, or a RecSplit whose
+        ``X`` does not match its users and items.
+    """
+    if isinstance(data, RecSplit):
+        X = check_interactions(data.X, "split.X", dtype)
+        if X.shape != (len(data.users), len(data.items)):
+            raise ValueError(f"split.X has shape {X.shape} but the split has {len(data.users)} users "
+                             f"and {len(data.items)} items")
+        return X
+    if data is None:
+        raise TypeError(f"fit needs training data: a RecSplit (recsys.temporal_split or book_splits) "
+                        f"or a users x items matrix (recsys.interaction_matrix), got None for {name}")
+    return check_interactions(data, name, dtype)
+
+
+class Recommender(BaseEstimator):
+    """Base class of the recommenders, following scikit-learn's estimator convention.
+
+    - ``__init__`` takes hyperparameters only (keyword arguments with defaults) and stores
+      them unchanged, so ``sklearn.base.clone``, ``get_params`` and ``set_params`` work.
+    - ``fit(data)`` validates the hyperparameters and the data, learns, sets fitted
+      attributes with a trailing underscore (always ``X_``, the training user-item matrix)
+      and returns ``self``; fitting again starts from scratch.
+    - What ``fit`` accepts, one rule for all: every recommender's ``fit`` accepts a
+      :class:`~retail_lab.recsys.RecSplit` (it trains on the split's training period). The
+      classical models (:class:`Popularity`, :class:`ItemKNN`, :class:`FusedItemKNN`,
+      :class:`RepeatBuyer`, :class:`EASE`, :class:`Blend`) also accept a users x items
+      matrix (``split.X``, or any matrix from :func:`~retail_lab.recsys.interaction_matrix`);
+      the Keras models (:mod:`retail_lab.recsys.neural`) need the RecSplit, because they
+      read dates and side information from ``split.train``. Data-dependent inputs (texts,
+      a precomputed similarity) are keyword arguments of ``fit``.
+    - ``score(rows)`` and ``recommend(rows, ...)`` take row positions of the fitted matrix
+      (see the module docstring) and refuse anything else with a TypeError/ValueError;
+      before ``fit`` they raise ``sklearn.exceptions.NotFittedError``.
+
+    Subclasses implement ``fit`` and ``score``.
     """
 
     X_: sp.csr_matrix
 
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "X_")
+
     def _check_fitted(self):
         if not hasattr(self, "X_"):
-            raise RuntimeError(f"{type(self).__name__} is not fitted; call fit(X) first")
+            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet; call fit(split) "
+                                 "(or fit(X) with a user-item matrix) first")
 
     def _rows(self, rows) -> np.ndarray:
         """``rows`` checked against the fitted matrix (fitted first)."""
@@ -233,6 +255,8 @@ class Recommender:
 
         Raises
         ------
+        NotFittedError
+            Before ``fit``.
         TypeError, ValueError
             For rows that are not valid row positions, or k that is not a positive integer.
         """
@@ -286,10 +310,13 @@ class Recommender:
 
 
 class Popularity(Recommender):
-    """Rank items by how many distinct users bought them in training (same list for all)."""
+    """Rank items by how many distinct users bought them in training (same list for all).
 
-    def fit(self, X) -> "Popularity":
-        self.X_ = check_interactions(X)
+    ``fit(data)``: a RecSplit or a users x items matrix. No hyperparameters.
+    """
+
+    def fit(self, data) -> "Popularity":
+        self.X_ = interactions_of(data)
         self.counts_ = np.asarray((self.X_ > 0).sum(axis=0)).ravel().astype(float)
         return self
 
@@ -298,11 +325,33 @@ class Popularity(Recommender):
         return np.tile(self.counts_, (len(rows), 1))
 
 
+def cosine_item_similarity(X: sp.csr_matrix, n_neighbors: int | None = None) -> np.ndarray:
+    """Item-item cosine similarity of binary purchases, zero diagonal, float32.
+
+    ``s_ij = |U_i & U_j| / sqrt(|U_i| |U_j|)`` (U_i: buyers of item i). With ``n_neighbors``,
+    each column i keeps only its ``n_neighbors`` largest similarities (ties: lower index).
+    ``X`` must be a checked matrix (:func:`check_interactions`); it is not modified.
+    """
+    X = sp.csr_matrix(X, copy=True)
+    X.data[:] = 1.0
+    norms = np.sqrt(np.asarray(X.sum(axis=0)).ravel())
+    norms[norms == 0] = 1.0
+    co = (X.T @ X).toarray()
+    S = co / norms[:, None] / norms[None, :]
+    np.fill_diagonal(S, 0.0)
+    if n_neighbors is not None and n_neighbors < S.shape[0]:
+        # keep the k largest similarities in each column i (neighbours j of item i)
+        drop = np.argsort(-S, axis=0, kind="stable")[n_neighbors:, :]
+        np.put_along_axis(S, drop, 0.0, axis=0)
+    return S.astype(np.float32)
+
+
 class ItemKNN(Recommender):
     """Item-item collaborative filtering with cosine similarity on binary purchases.
 
     ``s_ij = |U_i & U_j| / sqrt(|U_i| |U_j|)`` (U_i: buyers of item i); a user's score for
     item i is ``sum_j s_ij x_uj`` over the ``n_neighbors`` most similar items j of i.
+    ``fit(data)``: a RecSplit or a users x items matrix (purchases are binarised).
 
     Parameters
     ----------
@@ -311,24 +360,14 @@ class ItemKNN(Recommender):
     """
 
     def __init__(self, n_neighbors: int | None = None):
-        _positive_int("n_neighbors", n_neighbors, allow_none=True)
         self.n_neighbors = n_neighbors
 
-    def fit(self, X) -> "ItemKNN":
-        X = check_interactions(X)
+    def fit(self, data) -> "ItemKNN":
+        n_neighbors = _positive_int("n_neighbors", self.n_neighbors, allow_none=True)
+        X = interactions_of(data)
         X.data[:] = 1.0
         self.X_ = X
-        norms = np.sqrt(np.asarray(X.sum(axis=0)).ravel())
-        norms[norms == 0] = 1.0
-        co = (X.T @ X).toarray()
-        S = co / norms[:, None] / norms[None, :]
-        np.fill_diagonal(S, 0.0)
-        if self.n_neighbors is not None and self.n_neighbors < S.shape[0]:
-            k = self.n_neighbors
-            # keep the k largest similarities in each column i (neighbours j of item i)
-            drop = np.argsort(-S, axis=0, kind="stable")[k:, :]
-            np.put_along_axis(S, drop, 0.0, axis=0)
-        self.similarity_ = S.astype(np.float32)
+        self.similarity_ = cosine_item_similarity(X, n_neighbors)
         return self
 
     def score(self, rows) -> np.ndarray:
@@ -347,8 +386,6 @@ def text_similarity(texts) -> np.ndarray:
     -------
     ndarray, shape (n_items, n_items), float32, zero diagonal
     """
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     if isinstance(texts, (str, bytes)):
         raise TypeError("texts must be a sequence of descriptions (one per item), got a single string")
     docs = ["" if t is None or t != t else str(t) for t in texts]
@@ -371,33 +408,72 @@ class FusedItemKNN(ItemKNN):
     ``S = alpha * S_purchases + (1 - alpha) * S_text``: ``alpha = 1`` is :class:`ItemKNN`,
     ``alpha = 0`` recommends products whose descriptions resemble what the user bought.
 
+    The descriptions are data, not a hyperparameter, so they go to ``fit``:
+    ``fit(split)`` takes each item's most frequent description in ``split.train``
+    (:func:`~retail_lab.recsys.item_descriptions`); ``fit(X, texts=texts)`` takes one
+    description per column of ``X``; ``fit(data, text_sim=S)`` takes a precomputed
+    ``text_similarity(texts)``, to reuse it across several ``alpha``.
+
     Parameters
     ----------
-    texts : sequence of str
-        One description per item, in the column order of ``X``.
-    alpha : float in [0, 1]
-    n_neighbors : int or None
+    alpha : float in [0, 1], default 0.5
+        Weight of the purchase similarity.
+    n_neighbors : int or None, default None
+        As in :class:`ItemKNN` (applied to the purchase similarity).
     """
 
-    def __init__(self, texts, alpha: float = 0.5, n_neighbors: int | None = None):
-        _real("alpha", alpha, 0, 1)
-        if isinstance(texts, (str, bytes)) or not hasattr(texts, "__len__"):
-            raise TypeError(f"texts must be a sequence of descriptions (one per item), got {type(texts).__name__}")
-        super().__init__(n_neighbors=n_neighbors)
-        self.texts, self.alpha = texts, alpha
+    def __init__(self, alpha: float = 0.5, n_neighbors: int | None = None):
+        self.alpha = alpha
+        self.n_neighbors = n_neighbors
 
-    def fit(self, X, text_sim: np.ndarray | None = None) -> "FusedItemKNN":
-        """Fit; pass a precomputed ``text_similarity(texts)`` to reuse it across alphas."""
-        X = check_interactions(X)
-        if len(self.texts) != X.shape[1]:
-            raise ValueError(f"{len(self.texts)} texts for {X.shape[1]} items")
+    def fit(self, data, texts=None, text_sim: np.ndarray | None = None) -> "FusedItemKNN":
+        """Fit on ``data`` (a RecSplit or a users x items matrix) and the item descriptions.
+
+        Parameters
+        ----------
+        data : RecSplit or matrix
+        texts : sequence of str, optional
+            One description per item (column order of the matrix). Default with a RecSplit:
+            ``item_descriptions(split.train, split.items)``; required with a matrix unless
+            ``text_sim`` is given.
+        text_sim : ndarray (n_items, n_items), optional
+            A precomputed ``text_similarity(texts)``; give either ``texts`` or ``text_sim``.
+
+        Returns
+        -------
+        self
+        """
+        if isinstance(self.alpha, (list, tuple, np.ndarray)) or (
+                hasattr(self.alpha, "__len__") and not isinstance(self.alpha, (str, bytes))):
+            raise ParameterTypeError(
+                f"alpha must be a real number in [0, 1], got a {type(self.alpha).__name__}; the "
+                "descriptions are a fit argument now: FusedItemKNN(alpha=...).fit(X, texts=texts)")
+        alpha = _real("alpha", self.alpha, 0, 1)
+        if texts is not None and text_sim is not None:
+            raise ValueError("give either texts or text_sim (= text_similarity(texts)), not both")
+        X = interactions_of(data)
+        n_items = X.shape[1]
+        if text_sim is None:
+            if texts is None:
+                if not isinstance(data, RecSplit):
+                    raise ValueError("FusedItemKNN.fit needs the item descriptions: fit(X, texts=texts) "
+                                     "with one description per column of X, or fit(X, text_sim=S); "
+                                     "with a RecSplit they are taken from split.train")
+                texts = item_descriptions(data.train, data.items)
+            if isinstance(texts, (str, bytes)) or not hasattr(texts, "__len__"):
+                raise TypeError(f"texts must be a sequence of descriptions (one per item), "
+                                f"got {type(texts).__name__}")
+            if len(texts) != n_items:
+                raise ValueError(f"{len(texts)} texts for {n_items} items; give one description per item")
+            T = text_similarity(texts)
+        else:
+            T = np.asarray(text_sim, dtype=np.float32)
+            if T.shape != (n_items, n_items):
+                raise ValueError(f"text_sim has shape {T.shape}, expected {(n_items, n_items)} (items x items)")
+            if not np.isfinite(T).all():
+                raise ValueError("text_sim contains NaN or infinite values; compute it with text_similarity(texts)")
         super().fit(X)
-        T = text_similarity(self.texts) if text_sim is None else np.asarray(text_sim, dtype=np.float32)
-        if T.shape != self.similarity_.shape:
-            raise ValueError(f"text_sim has shape {T.shape}, expected {self.similarity_.shape} (items x items)")
-        if not np.isfinite(T).all():
-            raise ValueError("text_sim contains NaN or infinite values; compute it with text_similarity(texts)")
-        self.similarity_ = (self.alpha * self.similarity_ + (1 - self.alpha) * T).astype(np.float32)
+        self.similarity_ = (alpha * self.similarity_ + (1 - alpha) * T).astype(np.float32)
         return self
 
 
@@ -405,11 +481,32 @@ class RepeatBuyer(Recommender):
     """The user's own history, re-ranked: recency-weighted purchase counts first.
 
     Items the user never bought follow, ordered by overall popularity, so the ranking covers
-    the whole catalogue. Fit on a :func:`retail_lab.recsys.data.recency_matrix`.
+    the whole catalogue.
+
+    ``fit(split)`` weighs the split's training purchases by recency to its cutoff
+    (:func:`~retail_lab.recsys.recency_matrix` with ``half_life_days``); ``fit(W)`` takes a
+    users x items matrix of weights as they are (``half_life_days`` is then not used).
+
+    Parameters
+    ----------
+    half_life_days : float, default 90.0
+        A purchase this many days before the cutoff counts half (> 0).
     """
 
-    def fit(self, W) -> "RepeatBuyer":
-        W = check_interactions(W, "W")
+    def __init__(self, half_life_days: float = 90.0):
+        self.half_life_days = half_life_days
+
+    def fit(self, data) -> "RepeatBuyer":
+        half_life = _real("half_life_days", self.half_life_days, 0, None, low_inclusive=False)
+        if isinstance(data, RecSplit):
+            interactions_of(data)  # the split itself is consistent
+            if data.cutoff is None:
+                raise ValueError("the split has no cutoff (split.cutoff is None); make it with "
+                                 "recsys.temporal_split, which records the cutoff")
+            W = check_interactions(recency_matrix(data.train, data.users, data.items, data.cutoff,
+                                                  half_life), "W")
+        else:
+            W = interactions_of(data, "W")
         self.X_ = W
         pop = np.asarray((W > 0).sum(axis=0)).ravel().astype(np.float64)
         self.tiebreak_ = 1e-6 * pop / max(pop.max(), 1.0)
@@ -424,29 +521,30 @@ class EASE(Recommender):
     """Embarrassingly shallow autoencoder (Steck, 2019): a closed-form linear item-item model.
 
     ``B = I - P diag(1 / diag(P))`` with ``P = (X^T X + l2 I)^{-1}``; scores ``X_u B``. The
-    diagonal of B is zero, so an item never recommends itself.
+    diagonal of B is zero, so an item never recommends itself. ``fit(data)``: a RecSplit or
+    a users x items matrix.
 
     Parameters
     ----------
-    l2 : float
+    l2 : float, default 200.0
         Ridge penalty (> 0, finite); chosen on a validation split.
     """
 
     def __init__(self, l2: float = 200.0):
-        _real("l2", l2, 0, None, low_inclusive=False)
         self.l2 = l2
 
-    def fit(self, X) -> "EASE":
-        X = check_interactions(X, dtype=np.float64)
-        self.X_ = X
+    def fit(self, data) -> "EASE":
+        l2 = _real("l2", self.l2, 0, None, low_inclusive=False)
+        X = interactions_of(data, dtype=np.float64)
         G = (X.T @ X).toarray()
-        G[np.diag_indices_from(G)] += self.l2
+        G[np.diag_indices_from(G)] += l2
         P = np.linalg.inv(G)
         B = -P / np.diag(P)[None, :]
         np.fill_diagonal(B, 0.0)
         if not np.isfinite(B).all():
-            raise ValueError(f"EASE weights are not finite with l2={self.l2:g} (the Gram matrix is "
+            raise ValueError(f"EASE weights are not finite with l2={l2:g} (the Gram matrix is "
                              "numerically singular); use a larger l2")
+        self.X_ = X
         self.B_ = B.astype(np.float32)
         return self
 
@@ -456,22 +554,36 @@ class EASE(Recommender):
 
 
 class Blend(Recommender):
-    """Weighted sum of several fitted recommenders' scores, each scaled per user to [0, 1].
+    """Weighted sum of several recommenders' scores, each scaled per user to [0, 1].
 
     Lets a model combine signals, e.g. the repeat baseline (what the user buys again) with a
     discovery model (what is new to them): ``s = sum_m w_m * minmax_u(s_m)``.
 
+    ``fit()`` (no data) blends the models as they are: each must be fitted already, all on
+    the same users and items; ``models_`` are those very objects. ``fit(data)`` (a RecSplit,
+    or a matrix when every part accepts one) fits a fresh clone of each model on ``data``
+    into ``models_``; the models passed in are left untouched.
+
     Parameters
     ----------
-    models : dict of name -> fitted Recommender
-        All fitted on the same users and items.
-    weights : dict of name -> float
-        Non-negative and finite, at least one > 0; missing names weigh 0.
+    models : dict of name -> Recommender
+    weights : dict of name -> float, optional
+        Non-negative and finite, at least one > 0; missing names weigh 0. Default: 1 each.
     """
 
-    def __init__(self, models: dict, weights: dict):
+    def __init__(self, models: dict, weights: dict | None = None):
+        self.models = models
+        self.weights = weights
+
+    def _checked_weights(self) -> dict:
+        models, weights = self.models, self.weights
         if not isinstance(models, dict) or not models:
-            raise ValueError("Blend needs at least one model, as a dict of name -> fitted Recommender")
+            raise ValueError(f"models must be a non-empty dict of name -> Recommender, got {models!r}")
+        for name, m in models.items():
+            if not isinstance(m, Recommender):
+                raise TypeError(f"models[{name!r}] is a {type(m).__name__}, not a retail_lab Recommender")
+        if weights is None:
+            return {name: 1.0 for name in models}
         if not isinstance(weights, dict):
             raise TypeError(f"weights must be a dict of name -> float, got {type(weights).__name__}")
         unknown = set(weights) - set(models)
@@ -487,31 +599,43 @@ class Blend(Recommender):
             raise ValueError(f"weights must be >= 0, got {weights}")
         if not any(w > 0 for w in weights.values()):
             raise ValueError(f"every weight is 0 ({weights}); give at least one model a weight > 0")
-        shapes = {}
-        for name, m in models.items():
-            if not isinstance(m, Recommender):
-                raise TypeError(f"model {name!r} is a {type(m).__name__}, not a retail_lab Recommender")
-            m._check_fitted()
-            shapes[name] = m.X_.shape
+        return {name: float(weights.get(name, 0.0)) for name in models}
+
+    def fit(self, data=None) -> "Blend":
+        """Blend fitted models (``fit()``) or fit clones of them on ``data`` (``fit(data)``).
+
+        Raises
+        ------
+        NotFittedError
+            ``fit()`` with a model that is not fitted (fit it, or pass data to fit).
+        ValueError, TypeError
+            Bad ``models`` or ``weights``, or models fitted on different users x items.
+        """
+        weights = self._checked_weights()
+        if data is None:
+            for name, m in self.models.items():
+                if not m.__sklearn_is_fitted__():
+                    raise NotFittedError(f"models[{name!r}] ({type(m).__name__}) is not fitted; fit it "
+                                         "first, or call Blend.fit(data) to fit every model on data")
+            fitted = dict(self.models)
+        else:
+            fitted = {name: clone(m).fit(data) for name, m in self.models.items()}
+        shapes = {name: m.X_.shape for name, m in fitted.items()}
         if len(set(shapes.values())) > 1:
             raise ValueError(f"models are fitted on different users x items: {shapes}; fit all on the same matrix")
-        self.models, self.weights = models, weights
-        self.X_ = next(iter(models.values())).X_
-
-    def fit(self, X=None) -> "Blend":
-        """Nothing to fit: the parts are fitted already. Returns self."""
+        self.models_ = fitted
+        self.weights_ = weights
+        self.X_ = next(iter(fitted.values())).X_
         return self
 
     def score(self, rows) -> np.ndarray:
         rows = self._rows(rows)
         total = None
-        for name, w in self.weights.items():
+        for name, w in self.weights_.items():
             if w == 0:
                 continue
-            s = np.asarray(self.models[name].score(rows), dtype=np.float64)
+            s = np.asarray(self.models_[name].score(rows), dtype=np.float64)
             lo, hi = s.min(axis=1, keepdims=True), s.max(axis=1, keepdims=True)
             s = (s - lo) / np.where(hi > lo, hi - lo, 1.0)
             total = w * s if total is None else total + w * s
-        if total is None:
-            raise ValueError("every weight is 0")
         return total

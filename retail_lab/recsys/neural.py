@@ -1,17 +1,25 @@
 """Keras recommenders for purchases: BPR matrix factorisation, NeuMF, a two-tower model with
 user and item features, and a SASRec-style self-attention model over purchase sequences.
 
-All follow :class:`retail_lab.recsys.Recommender`: ``fit(split)`` returns self, ``score(rows)``
-gives a dense (n_rows, n_items) array over the whole catalogue, ``recommend`` ranks it.
-Training is epoch by epoch with a record in ``history_`` (train loss, seconds, and, when
-``fit(..., validate=True)``, NDCG@10 on the split's own test period for early stopping).
-Only ever validate on a *validation* split (test period before the real test cutoff); the
-refit on all training data then uses the best epoch count, ``best_epoch_``.
+All follow :class:`retail_lab.recsys.Recommender` (scikit-learn's estimator convention):
+``__init__`` only stores hyperparameters, ``fit(split)`` takes a :class:`RecSplit` (they read
+dates and side information from ``split.train``, so a bare matrix is not enough), validates,
+trains and returns self; ``score(rows)`` gives a dense (n_rows, n_items) array over the whole
+catalogue, ``recommend`` ranks it. Training is epoch by epoch with a record in ``history_``
+(a DataFrame indexed by epoch: train loss, seconds, and, when ``fit(split, validate=True)``,
+NDCG@10 under the ``protocol`` hyperparameter on the split's own test period, for early
+stopping). Only ever validate on a *validation* split (test period before the real test
+cutoff); the refit on all training data then uses the best epoch count, ``best_epoch_``
+(``refit_params()``). The book's settings are :data:`BOOK_SETTINGS`.
+
+TensorFlow/Keras is imported lazily (:func:`retail_lab.repro.import_tensorflow`), on the
+first fit or load, so importing this module is cheap.
 """
 
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import os
 import time
@@ -21,12 +29,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from sklearn.feature_extraction.text import CountVectorizer
 
 from ..repro import import_tensorflow
-from .data import RecSplit, interaction_matrix, recency_matrix
-from .models import ParameterTypeError, Recommender, _positive_int, _real, check_interactions
+from ._validation import ParameterTypeError, _choice, _positive_int, _real, _seed
+from .data import RecSplit, interaction_matrix, item_descriptions, recency_matrix
+from .evaluation import mean_metric
+from .models import Recommender, check_interactions
+from .settings import BOOK_SETTINGS
 
-__all__ = ["KerasRecommender", "BPRMF", "NeuMF", "TwoTower", "SASRec", "user_features",
+__all__ = ["KerasRecommender", "BPRMF", "NeuMF", "TwoTower", "SASRec", "BOOK_SETTINGS", "user_features",
            "item_features", "purchase_sequences", "next_period_examples", "count_params", "load_model",
            "read_marker"]
 
@@ -227,10 +239,6 @@ def item_features(tx: pd.DataFrame, items: pd.Index, n_price_bands: int = 8,
         Binary bag of the description's words (the ``max_tokens`` most frequent).
     vocabulary : list of str, length n_tokens
     """
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    from .data import item_descriptions
-
     price = tx.groupby("StockCode", observed=True)["UnitPrice"].median().reindex(items)
     price = price.fillna(price.median()).to_numpy(dtype=float)
     edges = np.quantile(price, np.linspace(0, 1, n_price_bands + 1)[1:-1])
@@ -316,6 +324,11 @@ def _history_input(W: sp.csr_matrix) -> np.ndarray:
 class KerasRecommender(Recommender):
     """Shared training loop: epochs, history, early stopping on validation NDCG@10.
 
+    ``fit(split, validate=False)`` takes a :class:`RecSplit` (not a bare matrix: the models
+    read dates and side information from ``split.train``). ``validate`` is a fit argument
+    because it says what the data's test period is for (validation data for early stopping,
+    like ``eval_set`` elsewhere); the metric's ``protocol`` is a hyperparameter.
+
     Parameters
     ----------
     epochs : int
@@ -325,6 +338,9 @@ class KerasRecommender(Recommender):
         Adam step size.
     patience : int
         Epochs without a better validation NDCG@10 before stopping.
+    protocol : {"new", "all"}, default "new"
+        The evaluation protocol of the validation NDCG@10 (``RecSplit.protocol``); used only
+        by ``fit(split, validate=True)``.
     seed : int
         Seeds weight initialisation, shuffling and negative sampling.
     """
@@ -333,16 +349,21 @@ class KerasRecommender(Recommender):
     keras_name = None
 
     def __init__(self, epochs: int = 20, batch_size: int = 256, learning_rate: float = 1e-3,
-                 patience: int = 3, seed: int = 0):
-        for name, v in (("epochs", epochs), ("batch_size", batch_size), ("patience", patience)):
-            _positive_int(name, v)
-        _real("learning_rate", learning_rate, 0, None, low_inclusive=False)
-        if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
-            raise ParameterTypeError(f"seed must be a non-negative integer, got {seed!r} ({type(seed).__name__})")
-        if seed < 0 or seed >= 2**32:
-            raise ValueError(f"seed must be in [0, 2**32), got {seed}")
-        self.epochs, self.batch_size, self.learning_rate = int(epochs), int(batch_size), learning_rate
-        self.patience, self.seed = int(patience), int(seed)
+                 patience: int = 3, protocol: str = "new", seed: int = 0):
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.patience = patience
+        self.protocol = protocol
+        self.seed = seed
+
+    def _check_params(self) -> None:
+        """Validate the hyperparameters (called by ``fit``); subclasses extend it."""
+        for name in ("epochs", "batch_size", "patience"):
+            _positive_int(name, getattr(self, name))
+        _real("learning_rate", self.learning_rate, 0, None, low_inclusive=False)
+        _choice("protocol", self.protocol, ("new", "all"))
+        _seed(self.seed)
 
     # subclasses implement
     def _prepare(self, split: RecSplit) -> None:
@@ -354,7 +375,7 @@ class KerasRecommender(Recommender):
     def _train_epoch(self, epoch: int) -> float:
         raise NotImplementedError
 
-    def fit(self, split: RecSplit, validate: bool = False, protocol: str = "new") -> "KerasRecommender":
+    def fit(self, split: RecSplit, validate: bool = False) -> "KerasRecommender":
         """Train on ``split.train``; with ``validate=True`` early-stop on ``split.test``.
 
         Parameters
@@ -363,30 +384,29 @@ class KerasRecommender(Recommender):
             With ``validate=True`` this must be a validation split (its test period lies
             before the real test cutoff).
         validate : bool
-            Evaluate NDCG@10 (``protocol``) on the split's test period after every epoch, stop
-            after ``patience`` epochs without improvement and keep the best weights.
-        protocol : {"new", "all"}
+            Evaluate NDCG@10 (under the ``protocol`` hyperparameter) on the split's test period
+            after every epoch, stop after ``patience`` epochs without improvement and keep
+            the best weights.
 
         Returns
         -------
         self
         """
-        from . import mean_metric
-
+        self._check_params()
         if not isinstance(split, RecSplit):
             raise TypeError(f"fit takes a RecSplit (from recsys.temporal_split or book_splits), got "
-                            f"{type(split).__name__}")
+                            f"{type(split).__name__}; the Keras models read dates and side information "
+                            "from split.train, so a bare matrix is not enough")
         check_interactions(split.X, "split.X")
         if split.X.shape != (len(split.users), len(split.items)):
             raise ValueError(f"split.X has shape {split.X.shape} but the split has {len(split.users)} users "
                              f"and {len(split.items)} items")
         if not isinstance(validate, (bool, np.bool_)):
             raise TypeError(f"validate must be True or False, got {validate!r}")
-        if protocol not in ("new", "all"):
-            raise ValueError(f"protocol must be 'new' or 'all', got {protocol!r}")
+        protocol = self.protocol
         keras = _keras()
-        keras.utils.set_random_seed(self.seed)
-        self._rng = np.random.default_rng(self.seed)
+        keras.utils.set_random_seed(int(self.seed))
+        self._rng = np.random.default_rng(int(self.seed))
         self.X_ = split.X
         self.n_items_ = split.X.shape[1]
         self._prepare(split)
@@ -418,12 +438,10 @@ class KerasRecommender(Recommender):
             self.best_epoch_ = len(records)
         self._after_training()
         self.train_seconds_ = time.perf_counter() - start
-        self.history_ = pd.DataFrame(records)
+        self.history_ = pd.DataFrame(records).set_index("epoch")
         # training examples are not needed for scoring; free them (memory budget)
         for name in ("_inputs", "_target", "_x", "_y", "_u", "_i", "_rng"):
             self.__dict__.pop(name, None)
-        import gc
-
         gc.collect()
         return self
 
@@ -451,7 +469,7 @@ class KerasRecommender(Recommender):
             raise FileNotFoundError(f"the folder {str(p.parent)!r} does not exist; create it first")
         mark = {"mark": _MARK, "class": type(self).__name__, "keras_name": self.model_.name,
                 "n_users": int(self.X_.shape[0]), "n_items": int(self.n_items_),
-                "params": {k: getattr(self, k) for k in self._param_names() if k != "tx"}}
+                "params": self.get_params(deep=False)}
         tmp = p.with_name(f".{p.stem}.part-{os.getpid()}.keras")
         try:
             self.model_.save(tmp)
@@ -501,19 +519,31 @@ class KerasRecommender(Recommender):
         return np.asarray(model.predict(inputs, batch_size=1024, verbose=0))
 
     def refit_params(self) -> dict:
-        """Constructor arguments for the refit: the same, with ``epochs = best_epoch_``."""
-        params = {k: getattr(self, k) for k in self._param_names()}
-        params["epochs"] = int(self.best_epoch_)
-        return params
+        """Constructor arguments for the refit: ``get_params()`` with ``epochs = best_epoch_``
+        (equivalently ``sklearn.base.clone(model).set_params(epochs=model.best_epoch_)``)."""
+        self._check_fitted()
+        return {**self.get_params(deep=False), "epochs": int(self.best_epoch_)}
 
-    def _param_names(self):
-        import inspect
 
-        names = []
-        for cls in type(self).__mro__:
-            if "__init__" in cls.__dict__ and cls is not object:
-                names += [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "kwargs")]
-        return list(dict.fromkeys(names))
+def _purchase_pairs(split: RecSplit) -> tuple[np.ndarray, np.ndarray, int]:
+    """(user rows, item columns, pairs left out) of every training purchase, for the models
+    that contrast purchases with unbought items (BPR-MF, NeuMF).
+
+    Users who bought every item have no negative to pair with, so their purchases are left
+    out (their number is the third value).
+
+    Raises
+    ------
+    ValueError
+        If every user bought every item (no pair is left).
+    """
+    X = check_interactions(split.X, "split.X").tocoo()
+    full = np.diff(sp.csr_matrix(split.X).indptr) >= split.X.shape[1]
+    keep = ~full[X.row]
+    if not keep.any():
+        raise ValueError("every user bought every item, so there is no unbought item to contrast "
+                         "with (BPR needs one); use a split with a larger catalogue")
+    return X.row[keep].astype(np.int32), X.col[keep].astype(np.int32), int((~keep).sum())
 
 
 def _bpr_loss(y_true, diff):
@@ -545,23 +575,19 @@ class BPRMF(KerasRecommender):
     keras_name = "bpr_mf"
 
     def __init__(self, dim: int = 64, l2: float = 1e-5, epochs: int = 20, batch_size: int = 1024,
-                 learning_rate: float = 2e-3, patience: int = 3, seed: int = 0):
-        super().__init__(epochs, batch_size, learning_rate, patience, seed)
-        _positive_int("dim", dim)
-        _real("l2", l2, 0, None)
-        self.dim, self.l2 = dim, l2
+                 learning_rate: float = 2e-3, patience: int = 3, protocol: str = "new", seed: int = 0):
+        super().__init__(epochs, batch_size, learning_rate, patience, protocol, seed)
+        self.dim = dim
+        self.l2 = l2
+
+    def _check_params(self):
+        super()._check_params()
+        _positive_int("dim", self.dim)
+        _real("l2", self.l2, 0, None)
 
     def _prepare(self, split):
-        """Training pairs: every purchase. Users who bought every item have no negative to
-        pair with, so their purchases are left out (counted in ``n_pairs_without_negative_``)."""
-        X = check_interactions(split.X, "split.X").tocoo()
-        full = np.diff(sp.csr_matrix(split.X).indptr) >= split.X.shape[1]
-        keep = ~full[X.row]
-        self.n_pairs_without_negative_ = int((~keep).sum())
-        if not keep.any():
-            raise ValueError("every user bought every item, so there is no unbought item to contrast "
-                             "with (BPR needs one); use a split with a larger catalogue")
-        self._u, self._i = X.row[keep].astype(np.int32), X.col[keep].astype(np.int32)
+        """Training pairs: every purchase (see :func:`_purchase_pairs`)."""
+        self._u, self._i, self.n_pairs_without_negative_ = _purchase_pairs(split)
         self.n_users_ = split.X.shape[0]
 
     def _build(self):
@@ -631,21 +657,31 @@ class NeuMF(KerasRecommender):
 
     def __init__(self, dim: int = 32, hidden=(64, 32), negatives: int = 4, l2: float = 1e-6,
                  epochs: int = 20, batch_size: int = 2048, learning_rate: float = 2e-3,
-                 patience: int = 3, seed: int = 0):
-        super().__init__(epochs, batch_size, learning_rate, patience, seed)
-        _positive_int("dim", dim)
+                 patience: int = 3, protocol: str = "new", seed: int = 0):
+        super().__init__(epochs, batch_size, learning_rate, patience, protocol, seed)
+        self.dim = dim
+        self.hidden = hidden
+        self.negatives = negatives
+        self.l2 = l2
+
+    def _check_params(self):
+        super()._check_params()
+        _positive_int("dim", self.dim)
+        hidden = self.hidden
         if isinstance(hidden, (str, bytes)) or not hasattr(hidden, "__iter__"):
             raise ParameterTypeError(f"hidden must be a sequence of layer widths such as (64, 32), got {hidden!r}")
-        hidden = tuple(hidden)
-        if not hidden:
+        if not tuple(hidden):
             raise ValueError("hidden must list at least one MLP layer width, e.g. (64, 32)")
         for w in hidden:
             _positive_int("each width in hidden", w)
-        _positive_int("negatives", negatives)
-        _real("l2", l2, 0, None)
-        self.dim, self.hidden, self.negatives, self.l2 = dim, hidden, negatives, l2
+        _positive_int("negatives", self.negatives)
+        _real("l2", self.l2, 0, None)
 
-    _prepare = BPRMF._prepare
+    def _prepare(self, split):
+        """Training pairs: every purchase (see :func:`_purchase_pairs`)."""
+        self._u, self._i, self.n_pairs_without_negative_ = _purchase_pairs(split)
+        self.n_users_ = split.X.shape[0]
+        self.hidden_ = tuple(int(w) for w in self.hidden)
 
     def _build(self):
         keras = _keras()
@@ -655,7 +691,7 @@ class NeuMF(KerasRecommender):
         emb = lambda n, name: keras.layers.Embedding(n, self.dim, embeddings_regularizer=reg, name=name)  # noqa: E731
         gmf = emb(self.n_users_, "gmf_user")(u) * emb(self.n_items_, "gmf_item")(i)
         h = keras.layers.Concatenate()([emb(self.n_users_, "mlp_user")(u), emb(self.n_items_, "mlp_item")(i)])
-        for n, w in enumerate(self.hidden):
+        for n, w in enumerate(self.hidden_):
             h = keras.layers.Dense(w, activation="relu", name=f"mlp_{n}")(h)
         out = keras.layers.Dense(1, name="output")(keras.layers.Concatenate()([gmf, h]))
         return keras.Model([u, i], keras.ops.squeeze(out, -1), name="neumf")
@@ -708,7 +744,7 @@ class NeuMF(KerasRecommender):
         out = (Pg * Wout[:d, 0]) @ Qg.T + bout[0]
         for start in range(0, len(rows), chunk):
             H = np.maximum(A[start:start + chunk, None, :] + B[None], 0.0)
-            for n in range(1, len(self.hidden)):
+            for n in range(1, len(self.hidden_)):
                 Wn, bn = w[f"mlp_{n}"]
                 H = np.maximum(H @ Wn + bn, 0.0)
             out[start:start + chunk] += H @ Wout[d:, 0]
@@ -768,11 +804,11 @@ class TwoTower(KerasRecommender):
     product, softmax over the full catalogue against the items each snapshot user bought in
     the following ``horizon_days`` (examples from :func:`next_period_examples`).
 
+    ``fit(split)``: user and item features (country, RFM, prices, descriptions) come from
+    ``split.train``, i.e. from lines before the cutoff only.
+
     Parameters
     ----------
-    tx : DataFrame
-        The clean lines the split was made from (train part used: features, descriptions,
-        prices). Item features are computed from lines before the cutoff only.
     dim, hidden : int
         Tower output size and width of the user tower's hidden layer.
     dropout : float
@@ -785,16 +821,22 @@ class TwoTower(KerasRecommender):
     def __init__(self, dim: int = 64, hidden: int = 256, dropout: float = 0.5, horizon_days: int = 30,
                  every_days: int = 28, span_days: int = 240, half_life_days: float = 90.0,
                  epochs: int = 20, batch_size: int = 256, learning_rate: float = 1e-3,
-                 patience: int = 3, seed: int = 0):
-        super().__init__(epochs, batch_size, learning_rate, patience, seed)
-        for name, v in (("dim", dim), ("hidden", hidden), ("horizon_days", horizon_days),
-                        ("every_days", every_days), ("span_days", span_days)):
-            _positive_int(name, v)
-        _real("dropout", dropout, 0, 1, high_inclusive=False)
-        _real("half_life_days", half_life_days, 0, None, low_inclusive=False)
-        self.dim, self.hidden, self.dropout = dim, hidden, dropout
-        self.horizon_days, self.every_days, self.span_days = horizon_days, every_days, span_days
+                 patience: int = 3, protocol: str = "new", seed: int = 0):
+        super().__init__(epochs, batch_size, learning_rate, patience, protocol, seed)
+        self.dim = dim
+        self.hidden = hidden
+        self.dropout = dropout
+        self.horizon_days = horizon_days
+        self.every_days = every_days
+        self.span_days = span_days
         self.half_life_days = half_life_days
+
+    def _check_params(self):
+        super()._check_params()
+        for name in ("dim", "hidden", "horizon_days", "every_days", "span_days"):
+            _positive_int(name, getattr(self, name))
+        _real("dropout", self.dropout, 0, 1, high_inclusive=False)
+        _real("half_life_days", self.half_life_days, 0, None, low_inclusive=False)
 
     def _user_inputs(self, split, W, user_rows, dates):
         feats = []
@@ -937,19 +979,26 @@ class SASRec(KerasRecommender):
     def __init__(self, max_len: int = 20, dim: int = 32, heads: int = 2, blocks: int = 1,
                  dropout: float = 0.2, max_windows: int = 1, train_positions: int = 8,
                  epochs: int = 20, batch_size: int = 256,
-                 learning_rate: float = 1e-3, patience: int = 3, seed: int = 0):
-        super().__init__(epochs, batch_size, learning_rate, patience, seed)
-        for name, v in (("max_len", max_len), ("dim", dim), ("heads", heads), ("blocks", blocks),
-                        ("max_windows", max_windows), ("train_positions", train_positions)):
-            _positive_int(name, v)
-        if heads > dim:
-            raise ValueError(f"heads ({heads}) must be <= dim ({dim}): each head needs dim // heads >= 1 units")
-        _real("dropout", dropout, 0, 1, high_inclusive=False)
-        self.max_len, self.dim, self.heads, self.blocks, self.dropout = max_len, dim, heads, blocks, dropout
+                 learning_rate: float = 1e-3, patience: int = 3, protocol: str = "new", seed: int = 0):
+        super().__init__(epochs, batch_size, learning_rate, patience, protocol, seed)
+        self.max_len = max_len
+        self.dim = dim
+        self.heads = heads
+        self.blocks = blocks
+        self.dropout = dropout
         self.max_windows = max_windows
-        if not 1 <= train_positions <= max_len:
-            raise ValueError(f"train_positions must be in [1, max_len={max_len}], got {train_positions}")
         self.train_positions = train_positions
+
+    def _check_params(self):
+        super()._check_params()
+        for name in ("max_len", "dim", "heads", "blocks", "max_windows", "train_positions"):
+            _positive_int(name, getattr(self, name))
+        if self.heads > self.dim:
+            raise ValueError(f"heads ({self.heads}) must be <= dim ({self.dim}): each head needs "
+                             "dim // heads >= 1 units")
+        _real("dropout", self.dropout, 0, 1, high_inclusive=False)
+        if not 1 <= self.train_positions <= self.max_len:
+            raise ValueError(f"train_positions must be in [1, max_len={self.max_len}], got {self.train_positions}")
 
     def _windows(self, seqs, training):
         L = self.max_len

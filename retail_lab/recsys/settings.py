@@ -1,0 +1,45 @@
+"""The hyperparameters the book chose, as named defaults (one definition, read by the chapters).
+
+- :data:`BOOK_SETTINGS`: the Keras recommenders of chapter 5 (``notebooks/06_keras_recommender``),
+  per class name, as passed to the constructor (add ``seed``). They were set by hand on the
+  validation month; each run then early-stops on it (``fit(val, validate=True)``), and the
+  refit on all training data uses the best epoch count (``refit_params()``).
+- :data:`BOOK_GRIDS`: the values chapter 5 (EASE's ``l2``, the repeat baseline's half-life,
+  the blend weight of the two-tower model) and chapter 8.1 (FusedItemKNN's ``alpha``) try on
+  the validation split; the best one is chosen there, from the data.
+- :data:`SIMULATED_SHOP_SETTINGS`: the recommender chapter 6.1 (``07_recommendation_case``)
+  trains on the simulated shop.
+
+Example
+-------
+>>> from retail_lab.recsys import neural
+>>> model = neural.BPRMF(**BOOK_SETTINGS["BPRMF"], seed=0)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+__all__ = ["BOOK_SETTINGS", "BOOK_GRIDS", "SIMULATED_SHOP_SETTINGS"]
+
+#: Chapter 5's Keras recommenders, by class name (constructor keyword arguments; add ``seed``).
+BOOK_SETTINGS = {
+    "BPRMF": dict(dim=64, l2=1e-6, learning_rate=1e-2, batch_size=4096, epochs=12, patience=2,
+                  protocol="new"),
+    "NeuMF": dict(dim=32, hidden=(64, 32), negatives=2, batch_size=8192, learning_rate=1e-2,
+                  epochs=5, patience=2, protocol="new"),
+    "TwoTower": dict(dim=64, hidden=256, every_days=28, batch_size=512, learning_rate=2e-3,
+                     epochs=12, patience=2, protocol="new"),
+    "SASRec": dict(max_len=20, dim=32, max_windows=1, train_positions=5, learning_rate=5e-3,
+                   epochs=8, patience=2, protocol="new"),
+}
+
+#: Values tried on the validation split, by class and hyperparameter (chapter 5; FusedItemKNN:
+#: chapter 8.1). Blend's "weight" is the two-tower model's weight next to the repeat baseline.
+BOOK_GRIDS = {
+    "EASE": {"l2": (300.0, 1000.0, 3000.0)},
+    "RepeatBuyer": {"half_life_days": (30, 90, 365)},
+    "Blend": {"weight": (0.0, 0.2, 0.4, 0.6, 0.8)},
+    "FusedItemKNN": {"alpha": (0.0, 0.25, 0.5, 0.75, 1.0)},
+}
+
+#: Chapter 6.1: the recommender trained on the simulated shop (``sim.RetailWorld``).
+SIMULATED_SHOP_SETTINGS = {"EASE": dict(l2=50.0)}
