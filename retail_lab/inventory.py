@@ -33,7 +33,6 @@ the chapter uses them as they are, so they are written down once, here.
 from __future__ import annotations
 
 import inspect
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +43,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from ._checks import as_vector
+from ._history import epoch_timer, history_frame
 from .schema import check_transactions
 
 __all__ = [
@@ -876,11 +876,11 @@ class KerasGlobal(_Forecaster):
                                  + [L.Dense(int(h), activation="relu") for h in self.hidden]
                                  + [L.Dense(self.horizon)])
         model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss="mae")
-        timer = _epoch_timer(keras)
+        timer = epoch_timer(keras)
         h = model.fit(inputs, targets, epochs=self.epochs, batch_size=self.batch_size, verbose=0, shuffle=True,
                       callbacks=[timer])
         self.model_ = model
-        self.history_ = _history_frame(h.history, timer.seconds)
+        self.history_ = history_frame(h.history, timer.seconds)
         self.n_params_ = model.count_params()
         return self
 
@@ -933,31 +933,6 @@ class KerasGlobal(_Forecaster):
         out = self.model_.predict(inputs.astype("float32"), verbose=0).T[: len(dates)]
         F = pd.DataFrame(out * self.scale_[None, :], index=dates, columns=self.columns_)
         return zero_closed_days(F, self.closed_).clip(lower=0)
-
-
-def _epoch_timer(keras):
-    """A Keras callback that records each epoch's wall-clock seconds in ``.seconds``."""
-
-    class EpochTimer(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.seconds = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self._t0 = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self._t0)
-
-    return EpochTimer()
-
-
-def _history_frame(history: dict, seconds) -> pd.DataFrame:
-    """Keras's history dict as a DataFrame, one row per epoch (index "epoch" from 1)."""
-    h = pd.DataFrame({k: [float(v) for v in vals] for k, vals in history.items()})
-    h["seconds"] = list(seconds)[: len(h)]
-    h.index = pd.RangeIndex(1, len(h) + 1, name="epoch")
-    return h
 
 
 def forecast_metrics(actual: pd.DataFrame, forecast: pd.DataFrame, scale: pd.Series) -> pd.DataFrame:

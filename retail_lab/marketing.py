@@ -24,6 +24,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 
 from ._checks import as_vector
+from ._history import epoch_timer, history_frame
 
 __all__ = ["rfm_table", "RFM_SEGMENTS", "choose_k", "difference_in_means", "two_proportion_ztest",
            "sample_size_two_proportions", "qini_curve", "qini_coefficient", "uplift_curve", "auuc", "uplift_at",
@@ -518,13 +519,10 @@ class KerasUplift(BaseEstimator):
         train_model = keras.Model([inp, arm], chosen)
         self.model_ = keras.Model(inp, heads)
         train_model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss="binary_crossentropy")
-        timer = _epoch_timer(keras)
+        timer = epoch_timer(keras)
         h = train_model.fit([X, t[:, None]], y[:, None], epochs=self.epochs, batch_size=self.batch_size,
                             verbose=0, shuffle=True, callbacks=[timer])
-        hist = pd.DataFrame({k: [float(v) for v in vals] for k, vals in h.history.items()})
-        hist["seconds"] = timer.seconds[: len(hist)]
-        hist.index = pd.RangeIndex(1, len(hist) + 1, name="epoch")
-        self.history_ = hist
+        self.history_ = history_frame(h.history, timer.seconds)
         return self
 
     def predict(self, X) -> np.ndarray:
@@ -532,24 +530,6 @@ class KerasUplift(BaseEstimator):
         _check_fitted(self, "model_")
         p = np.asarray(self.model_.predict(np.asarray(X, dtype=np.float32), batch_size=4096, verbose=0))
         return p[:, 1] - p[:, 0]
-
-
-def _epoch_timer(keras):
-    """A Keras callback that records each epoch's wall-clock seconds in ``.seconds``."""
-    import time
-
-    class EpochTimer(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.seconds = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self._t0 = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self._t0)
-
-    return EpochTimer()
 
 
 def _check_fitted(model, attribute: str) -> None:

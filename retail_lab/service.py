@@ -33,6 +33,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline, make_union
 
+from ._history import history_frame
+
 __all__ = [
     "normalize",
     "near_duplicate_groups",
@@ -362,8 +364,7 @@ class KerasIntentClassifier(ClassifierMixin, BaseEstimator):
             val = (_encode(vectorizer, vt), np.array([index[v] for v in vl], dtype="int32"))
         h = model.fit(_encode(vectorizer, texts), y, epochs=self.epochs, batch_size=self.batch_size,
                       validation_data=val, verbose=0, shuffle=True)
-        hist = pd.DataFrame({k: [float(x) for x in v] for k, v in h.history.items()})
-        hist.index = pd.RangeIndex(1, len(hist) + 1, name="epoch")
+        hist = history_frame(h.history)
         # set only once training has succeeded: a failed refit leaves no half-fitted state
         self.classes_, self.vectorizer_, self.model_ = classes, vectorizer, model
         self.n_params_ = model.count_params()
