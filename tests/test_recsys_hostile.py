@@ -327,7 +327,7 @@ def test_ids_of_another_type_are_not_silently_dropped(split):
         recsys.interaction_matrix(as_float, split.users, split.items)
     with pytest.raises(ValueError, match="unique"):
         recsys.interaction_matrix(tx, pd.Index(["12346", "12346"]), split.items)
-    with pytest.raises(ValueError, match="miss column"):
+    with pytest.raises(ValueError, match="misses column"):
         recsys.interaction_matrix(tx.drop(columns="StockCode"), split.users, split.items)
     assert recsys.interaction_matrix(tx.iloc[:0], split.users, split.items).nnz == 0  # empty lines: empty matrix
 

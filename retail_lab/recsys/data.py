@@ -10,6 +10,7 @@ import scipy.sparse as sp
 
 from .._checks import as_date
 from ._validation import _positive_int, _real
+from ..schema import check_transactions
 
 __all__ = ["RecSplit", "interaction_matrix", "temporal_split", "item_descriptions", "recency_matrix",
            "book_splits", "splits_by_months", "check_no_leakage", "VALIDATION_CUTOFF", "TEST_CUTOFF"]
@@ -24,11 +25,7 @@ TEST_CUTOFF = "2011-09-01"
 
 
 def _check_lines(tx, columns, what="transactions") -> None:
-    if not isinstance(tx, pd.DataFrame):
-        raise TypeError(f"{what} must be a pandas DataFrame, got {type(tx).__name__}")
-    missing = [c for c in columns if c not in tx.columns]
-    if missing:
-        raise ValueError(f"{what} miss column(s) {missing}; they have {list(tx.columns)}")
+    check_transactions(tx, columns, what=what)
 
 
 def _labels(labels, name: str) -> pd.Index:
