@@ -218,3 +218,22 @@ def test_tables_name_chapters_by_section_and_title(built):
     for c in CHAPTERS:
         assert c.label in text
     assert not re.search(r"\b\d\d_[a-z_]+\.ipynb", text)
+
+
+def test_run_box_names_each_dataset_with_its_licence():
+    """Each chapter's "Run this chapter" box restates the licence of every dataset its code
+    loads (read from the notebook and the dataset registry), e.g. that Hillstrom may not be
+    redistributed; a chapter on simulated data says nothing is downloaded."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "book" / "_ext"))
+    try:
+        import course_book
+    finally:
+        sys.path.pop(0)
+    used = {c.file: [s.name for s in course_book.datasets_used(c)] for c in CHAPTERS}
+    assert used["08_marketing"] == ["hillstrom", "online_retail"]
+    assert used["10_customer_service"] == ["bitext_support"]
+    assert used["14_your_own_data"] == []
+    text = course_book.run_box(chapter("6.2"), "notebooks/08_marketing", "", "main").astext()
+    assert "do not redistribute" in text and "CC BY 4.0" in text
+    text = course_book.run_box(chapter("A"), "notebooks/14_your_own_data", "", "main").astext()
+    assert "simulated" in text and "licence" not in text

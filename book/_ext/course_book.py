@@ -213,10 +213,38 @@ def run_box(ch: Chapter, docname: str, url: str, branch: str) -> nodes.admonitio
         item(_text("This edition of the book names no public repository, so there are no "
                    "launch buttons (Binder, Colab); get a copy of the repository from whoever "
                    "gave you the book."))
-    item(_text("The datasets download on first use (",
-               _doc("Data", "/book/data", docname), " says from where, and how to work offline)."))
+    used = datasets_used(ch)
+    if used:
+        names = []
+        for k, spec in enumerate(used):
+            names += [", " if 0 < k < len(used) - 1 else " and " if k else "",
+                      f"{spec.title} (licence: {spec.license})"]
+        item(_text("Data: ", *names, ". The datasets download on first use (",
+                   _doc("Data", "/book/data", docname), " says from where, what each licence "
+                   "allows, and how to work offline)."))
+    else:
+        item(_text("Data: simulated by the package; nothing is downloaded."))
     box += items
     return box
+
+
+# Loader function -> registry entry of the dataset it reads.
+_LOADERS = {"load_online_retail": "online_retail", "load_hillstrom": "hillstrom",
+            "load_bitext_support": "bitext_support"}
+
+
+def datasets_used(ch: Chapter) -> list:
+    """The registry entries (title, licence) of the datasets a chapter's code loads, in the
+    order of first use: read from the notebook, so the box cannot miss a dataset."""
+    import json
+
+    from retail_lab.datasets.registry import get_spec
+
+    nb = json.loads((ROOT / ch.notebook).read_text(encoding="utf-8"))
+    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    found = sorted((m.start(), name) for name in _LOADERS
+                   for m in [re.search(rf"\b{name}\b", code)] if m)
+    return [get_spec(_LOADERS[name]) for _, name in found]
 
 
 def _reread_when_the_address_changes(app, env, added, changed, removed) -> list[str]:
