@@ -186,7 +186,7 @@ def test_rendered_exercise_titles_use_the_chapter_numbers(built):
         doc = page(html_dir, c.docname)
         titles = re.findall(r'<span class="caption-number">(Exercise [^<]*?) </span>', doc)
         assert titles == [f"Exercise {i}" for i in c.exercise_ids], (c.section, titles)
-        solutions = re.findall(r'Solution to<a class="reference internal" href="#[^"]+"> (Exercise [\d.]+)', doc)
+        solutions = re.findall(r'Solution to<a class="reference internal" href="#[^"]+"> (Exercise [A-Z\d.]+)', doc)
         assert solutions == titles
         for i in c.exercise_ids:  # the prompt names the same id
             assert f'check("{i}",' in text_of(doc)
