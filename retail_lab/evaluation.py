@@ -13,7 +13,7 @@ from .nn import MLP
 from ._checks import as_vector
 
 __all__ = ["train_mlp", "scaling_study", "learning_curve", "corruption_study", "mlp_fitter",
-           "logistic_fitter", "holdout_auc"]
+           "logistic_fitter", "holdout_auc", "gradient_check_case", "gradient_check_errors"]
 
 
 def _binary(y, name: str = "y") -> np.ndarray:
@@ -243,3 +243,43 @@ def holdout_auc(fit: Callable, X, y, X_test, y_test, standardize: bool = True) -
         sc = StandardScaler().fit(X)
         X, X_test = sc.transform(X), sc.transform(X_test)
     return float(roc_auc_score(y_test, fit(X, y)(X_test)))
+
+
+def gradient_check_case(seed: int = 0, sizes: Sequence[int] = (4, 5, 3, 1),
+                        activations: Sequence[str] = ("tanh", "relu", "sigmoid"), n_examples: int = 6,
+                        bias_shift: float = 0.0):
+    """The small network and batch on which chapter 4 checks its gradients.
+
+    Parameters
+    ----------
+    seed : int
+        Draws the untrained weights (``MLP(seed=seed)``) and, from
+        ``np.random.default_rng(seed)``, the inputs (standard normal) and the 0/1 labels.
+    sizes, activations
+        The network, as for :class:`retail_lab.nn.MLP`.
+    n_examples : int
+    bias_shift : float
+        Added to every bias, e.g. to keep ReLU inputs away from the kink at 0, where a finite
+        difference straddles two slopes.
+
+    Returns
+    -------
+    net : MLP (initialised, not trained), X : ndarray (n_examples, sizes[0]), y : ndarray (n_examples,)
+    """
+    rng = np.random.default_rng(seed)
+    net = MLP(tuple(sizes), tuple(activations), loss="bce", seed=seed).initialize()
+    X = rng.normal(size=(n_examples, sizes[0]))
+    y = (rng.random(n_examples) < 0.5).astype(float)
+    for b in net.biases_:
+        b += bias_shift
+    return net, X, y
+
+
+def gradient_check_errors(net: MLP, X, y, h: float = 1e-5) -> list[float]:
+    """Largest relative error of back-propagation against central finite differences with step
+    ``h``, per parameter array (``W_1, b_1, W_2, ...``): ``|g - n| / max(|g| + |n|, 1e-8)``."""
+    from .nn import numerical_gradients
+
+    _, grads = net.loss_and_gradients(X, y)
+    num = numerical_gradients(net, X, y, h=h)
+    return [float((np.abs(g - n) / np.maximum(np.abs(g) + np.abs(n), 1e-8)).max()) for g, n in zip(grads, num)]

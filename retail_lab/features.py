@@ -6,14 +6,17 @@ shop's table is brought to it once with :func:`retail_lab.schema.standardize`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from ._checks import as_date
 from .schema import check_transactions
 
-__all__ = ["FEATURE_COLUMNS", "line_revenue", "customer_features", "repurchase_labels",
-           "repurchase_dataset"]
+__all__ = ["FEATURE_COLUMNS", "REPURCHASE_TRAIN_CUTOFF", "REPURCHASE_TEST_CUTOFF",
+           "REPURCHASE_HORIZON_DAYS", "line_revenue", "customer_features", "repurchase_labels",
+           "repurchase_dataset", "RepurchaseTask", "repurchase_task"]
 
 #: The names of the customer feature columns, in order.
 FEATURE_COLUMNS = (
@@ -25,6 +28,12 @@ FEATURE_COLUMNS = (
     "avg_basket_lines",
     "distinct_products",
 )
+
+#: The book's repurchase task (chapters 3, 7, 8 and 9): features at the training cutoff,
+#: labels from the 90 days after it; the test customers are described at the test cutoff.
+REPURCHASE_TRAIN_CUTOFF = "2011-05-01"
+REPURCHASE_TEST_CUTOFF = "2011-08-01"
+REPURCHASE_HORIZON_DAYS = 90
 
 #: The schema columns (retail_lab.schema) features need; another shop's table gets them
 #: from retail_lab.schema.standardize.
@@ -244,3 +253,110 @@ def repurchase_dataset(tx: pd.DataFrame, cutoff: str | pd.Timestamp, horizon_day
     if log:
         X = np.log1p(X.clip(lower=0))
     return X, y
+
+
+@dataclass(frozen=True)
+class RepurchaseTask:
+    """The train/test matrices of one repurchase task (what :func:`repurchase_task` returns).
+
+    Attributes
+    ----------
+    X, X_test : DataFrame, shape (n_customers, 7), index CustomerID
+        Features at the training / test cutoff, standardised with the training customers'
+        means and standard deviations (unscaled when ``scaler`` is None).
+    y, y_test : Series of int8
+        1 if the customer bought within ``horizon_days`` after the cutoff.
+    X_raw, X_test_raw : DataFrame
+        The same features before standardising (``log1p``-transformed when ``log``).
+    scaler : sklearn StandardScaler or None
+        Fitted on the training customers only.
+    train_cutoff, test_cutoff : Timestamp
+    horizon_days : int
+    log : bool
+    """
+
+    X: pd.DataFrame
+    y: pd.Series
+    X_test: pd.DataFrame
+    y_test: pd.Series
+    X_raw: pd.DataFrame
+    X_test_raw: pd.DataFrame
+    scaler: object
+    train_cutoff: pd.Timestamp
+    test_cutoff: pd.Timestamp
+    horizon_days: int
+    log: bool
+
+    def validation_split(self, share: float = 0.2, seed: int = 0):
+        """Hold out ``share`` of the training customers, stratified by label.
+
+        Returns
+        -------
+        X_fit, X_val : ndarray of float, shapes (n_fit, 7), (n_val, 7)
+        y_fit, y_val : ndarray of float
+        """
+        from sklearn.model_selection import train_test_split
+
+        X_fit, X_val, y_fit, y_val = train_test_split(
+            self.X.to_numpy(float), self.y.to_numpy(float), test_size=share, stratify=self.y,
+            random_state=seed)
+        return X_fit, X_val, y_fit, y_val
+
+
+def repurchase_task(tx: pd.DataFrame, train_cutoff: str | pd.Timestamp = REPURCHASE_TRAIN_CUTOFF,
+                    test_cutoff: str | pd.Timestamp = REPURCHASE_TEST_CUTOFF,
+                    horizon_days: int = REPURCHASE_HORIZON_DAYS, log: bool = True,
+                    standardize: bool = True, test_tx: pd.DataFrame | None = None) -> RepurchaseTask:
+    """The book's repurchase task: will a customer buy again within ``horizon_days``?
+
+    Training customers are described at ``train_cutoff`` and labelled by the following
+    ``horizon_days``; test customers the same way at ``test_cutoff`` (a later period, so the
+    model is judged on customers and a season it has not seen). Features are
+    :func:`repurchase_dataset`'s; with ``standardize`` both sets are scaled with the training
+    customers' statistics only.
+
+    Parameters
+    ----------
+    tx : DataFrame
+        Clean purchase lines the training set is built from (and the test set, unless
+        ``test_tx`` is given).
+    train_cutoff, test_cutoff : str or Timestamp, defaults 2011-05-01 and 2011-08-01
+    horizon_days : int, default 90
+    log : bool, default True
+        ``log1p`` the features (see :func:`repurchase_dataset`).
+    standardize : bool, default True
+    test_tx : DataFrame, optional
+        Build the test set from another table, e.g. the clean lines when training on raw ones.
+
+    Returns
+    -------
+    RepurchaseTask
+
+    Raises
+    ------
+    ValueError
+        As :func:`repurchase_dataset`, for either cutoff; a test cutoff not after the training
+        cutoff.
+
+    Examples
+    --------
+    >>> task = repurchase_task(tx)  # doctest: +SKIP
+    >>> A, V, y_fit, y_val = task.validation_split()  # doctest: +SKIP
+    """
+    test_tx = tx if test_tx is None else test_tx
+    X_raw, y = repurchase_dataset(tx, train_cutoff, horizon_days, log=log)
+    X_test_raw, y_test = repurchase_dataset(test_tx, test_cutoff, horizon_days, log=log)
+    train_cutoff, test_cutoff = _cutoff(train_cutoff, tx, "train_cutoff"), _cutoff(test_cutoff, test_tx, "test_cutoff")
+    if test_cutoff <= train_cutoff:
+        raise ValueError(f"test_cutoff {test_cutoff:%Y-%m-%d} must be after train_cutoff {train_cutoff:%Y-%m-%d}")
+    scaler = None
+    X, X_test = X_raw, X_test_raw
+    if standardize:
+        from sklearn.preprocessing import StandardScaler
+
+        scaler = StandardScaler().fit(X_raw.to_numpy(float))
+        X = pd.DataFrame(scaler.transform(X_raw.to_numpy(float)), index=X_raw.index, columns=X_raw.columns)
+        X_test = pd.DataFrame(scaler.transform(X_test_raw.to_numpy(float)), index=X_test_raw.index,
+                              columns=X_test_raw.columns)
+    return RepurchaseTask(X=X, y=y, X_test=X_test, y_test=y_test, X_raw=X_raw, X_test_raw=X_test_raw,
+                          scaler=scaler, train_cutoff=train_cutoff, test_cutoff=test_cutoff, horizon_days=int(horizon_days), log=bool(log))

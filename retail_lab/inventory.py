@@ -23,6 +23,11 @@ prices): ``fit(Y, X)`` and ``predict(dates, X=...)``.
 periodic-review, order-up-to inventory policy on actual demand, and :func:`newsvendor_cost`
 gives the closed form it reduces to in the single-period case.
 
+Chapter 6.3's task (which sales, which products, which window) is :func:`clean_demand` and
+:func:`book_demand`; the chapter and its exercise checks both call them.
+:func:`repeated_backtest` repeats a backtest over seeds and origin sets, and
+:func:`compare_with_best` turns its runs into a verdict against the best simple baseline.
+
 The defaults of the forecasters, of :func:`backtest` and of the policy functions are the
 settings chapter 6.3 chose (:data:`HORIZON`, :data:`LEAD_TIME`, :data:`REVIEW_PERIOD`,
 :data:`SERVICE_LEVEL`; ``MovingAverage(window=28)``, ``WeekdayProfile(weeks=8)``,
@@ -34,6 +39,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -52,6 +58,13 @@ __all__ = [
     "REVIEW_PERIOD",
     "SERVICE_LEVEL",
     "BACKTEST_ORIGINS",
+    "SELECTION_START",
+    "SELECTION_END",
+    "N_PRODUCTS",
+    "SEEDS",
+    "BookDemand",
+    "clean_demand",
+    "book_demand",
     "daily_demand",
     "as_daily_table",
     "seasonal_naive_scale",
@@ -68,6 +81,10 @@ __all__ = [
     "KerasGlobal",
     "backtest",
     "forecast_metrics",
+    "forecast_bias",
+    "policy_backtest",
+    "repeated_backtest",
+    "compare_with_best",
     "simulate_policy",
     "newsvendor_quantity",
     "newsvendor_cost",
@@ -84,6 +101,14 @@ LEAD_TIME = 2
 REVIEW_PERIOD = 7
 #: Target probability of not running out within a review period plus lead time.
 SERVICE_LEVEL = 0.95
+#: First day of the sales window in which chapter 6.3 ranks products (January 2011).
+SELECTION_START = "2011-01-01"
+#: First day after that window (it covers January to September 2011, before the backtest).
+SELECTION_END = "2011-10-01"
+#: Products chapter 6.3 forecasts: the most units sold in the selection window.
+N_PRODUCTS = 50
+#: Training seeds over which chapter 6.3 repeats the Keras forecaster.
+SEEDS = (0, 1, 2, 3, 4)
 
 
 # --------------------------------------------------------------------------- validation
@@ -408,6 +433,79 @@ def closed_days(tx: pd.DataFrame) -> pd.DatetimeIndex:
     return full.difference(pd.DatetimeIndex(days.unique()))
 
 
+def clean_demand(raw: pd.DataFrame):
+    """Chapter 6.3's cleaning: every rule of :func:`retail_lab.quality.rules` except
+    ``missing_customer_id`` (a sale without a customer id is still demand).
+
+    Parameters
+    ----------
+    raw : DataFrame
+        Raw transaction lines (e.g. :func:`retail_lab.datasets.load_online_retail`).
+
+    Returns
+    -------
+    The result of :func:`retail_lab.quality.clean`: ``.clean`` holds the kept lines and
+    ``.summary()`` says what was removed.
+    """
+    from . import quality
+
+    return quality.clean(raw, apply=[r.name for r in quality.rules() if r.name != "missing_customer_id"])
+
+
+class BookDemand(NamedTuple):
+    """Chapter 6.3's forecasting task (see :func:`book_demand`), unpacked as
+    ``Y, closed, window``: ``Y`` the units sold per calendar day (rows) and chosen product
+    (columns) over every day of the data; ``closed`` the days without any sale in the whole
+    shop (:func:`closed_days`); ``window`` the lines of the selection window the products were
+    ranked in."""
+
+    Y: pd.DataFrame
+    closed: pd.DatetimeIndex
+    window: pd.DataFrame
+
+
+def book_demand(tx: pd.DataFrame, *, start=SELECTION_START, end=SELECTION_END,
+                n_products: int = N_PRODUCTS) -> BookDemand:
+    """Chapter 6.3's task: daily demand of the ``n_products`` products with the most units
+    sold from ``start`` (inclusive) to ``end`` (exclusive), and the shop's closed days.
+
+    Parameters
+    ----------
+    tx : DataFrame
+        Clean lines (:func:`clean_demand`), with StockCode, Quantity, InvoiceDate.
+    start, end : date-like, default :data:`SELECTION_START`, :data:`SELECTION_END`
+        The window the products are ranked in (chapter 6.3: January to September 2011,
+        before its backtest period).
+    n_products : int, default :data:`N_PRODUCTS`
+
+    Returns
+    -------
+    BookDemand
+        ``Y`` (:func:`daily_demand` of the chosen products over every day of ``tx``, in
+        order of units sold), ``closed`` (:func:`closed_days` of all of ``tx``) and ``window``
+        (the lines of the selection window).
+
+    Raises
+    ------
+    ValueError
+        ``start`` not before ``end``, or no sale in the window.
+    """
+    _check_lines(tx)
+    n_products = _check_int(n_products, "n_products")
+    try:
+        lo, hi = pd.Timestamp(start), pd.Timestamp(end)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"start and end must be dates, e.g. '2011-01-01' ({err})") from None
+    if not lo < hi:
+        raise ValueError(f"start {lo:%Y-%m-%d} must come before end {hi:%Y-%m-%d}")
+    window = tx[(tx["InvoiceDate"] >= lo) & (tx["InvoiceDate"] < hi)]
+    if window.empty:
+        raise ValueError(f"no sale from {lo:%Y-%m-%d} to {hi:%Y-%m-%d}; choose a window inside the data "
+                         f"({tx['InvoiceDate'].min():%Y-%m-%d} to {tx['InvoiceDate'].max():%Y-%m-%d})")
+    top = window.groupby("StockCode", observed=True)["Quantity"].sum().nlargest(n_products).index
+    return BookDemand(daily_demand(tx, top), closed_days(tx), window)
+
+
 def _as_closed(closed, name: str = "closed") -> pd.DatetimeIndex:
     """The closed calendar as a sorted DatetimeIndex of whole days (midnight); clear errors."""
     if isinstance(closed, (str, bytes)) or (closed is not None and np.ndim(closed) == 0):
@@ -467,21 +565,34 @@ def _as_dates(dates, name: str = "dates") -> pd.DatetimeIndex:
         raise TypeError(f"{name} must be dates, e.g. pd.date_range('2011-12-01', periods=7) ({err})") from None
 
 
-def backtest_origins(Y, n: int = BACKTEST_ORIGINS, horizon: int = HORIZON) -> pd.DatetimeIndex:
+def backtest_origins(Y, n: int = BACKTEST_ORIGINS, horizon: int = HORIZON, offset: int = 0) -> pd.DatetimeIndex:
     """The first days of the last ``n`` whole ``horizon``-day windows of ``Y`` (chapter 6.3:
     the last 8 weeks), for :func:`backtest`.
+
+    Parameters
+    ----------
+    Y : DataFrame (calendar days x products)
+    n : int, default :data:`BACKTEST_ORIGINS`
+    horizon : int, default :data:`HORIZON`
+    offset : int, default 0
+        Windows left out at the end: ``offset=n`` gives the ``n`` windows just before the
+        default ones (a second origin set, for checking that a result holds in another period).
 
     Examples
     --------
     >>> Y = pd.DataFrame({"a": range(100)}, index=pd.date_range("2011-01-01", periods=100))
     >>> list(backtest_origins(Y, n=2).strftime("%m-%d"))
     ['03-28', '04-04']
+    >>> list(backtest_origins(Y, n=2, offset=2).strftime("%m-%d"))
+    ['03-14', '03-21']
     """
     Y = _check_Y(Y)
     n, horizon = _check_int(n, "n"), _check_int(horizon, "horizon")
-    first = Y.index[-1] - pd.Timedelta(days=horizon * n - 1)
+    offset = _check_int(offset, "offset", 0)
+    first = Y.index[-1] - pd.Timedelta(days=horizon * (n + offset) - 1)
     if first <= Y.index[0]:
-        raise ValueError(f"{n} windows of {horizon} days leave no training day before them in {len(Y)} days of Y")
+        raise ValueError(f"{n + offset} windows of {horizon} days leave no training day before them in {len(Y)} "
+                         "days of Y")
     return pd.date_range(first, periods=n, freq=f"{horizon}D")
 
 
@@ -710,6 +821,9 @@ def _check_covariates(X, name: str = "X") -> pd.DataFrame:
     return X
 
 
+_LOSSES = ("mae", "mse")
+
+
 class KerasGlobal(_Forecaster):
     """One Keras MLP for all products: the last ``lags`` days (scaled by each product's mean),
     calendar features of the ``horizon`` target days and, optionally, covariates known in
@@ -738,7 +852,12 @@ class KerasGlobal(_Forecaster):
         Widths of the hidden ReLU layers.
     epochs, batch_size : int, default 40, 256
     learning_rate : float, default 0.002
-        Adam's step size; the loss is the mean absolute error on scaled units.
+        Adam's step size.
+    loss : {"mae", "mse"}, default "mae"
+        Training loss on scaled units. The mean absolute error ("mae") makes the network
+        forecast the conditional *median* of each day's demand, the mean squared error
+        ("mse") its *mean*; for skewed daily demand the median lies well below the mean, so
+        "mae" forecasts fewer units in total.
     seed : int, default 0
         Seeds weights and shuffling; the same seed gives the same forecasts.
     closed : collection of dates, default ()
@@ -760,13 +879,14 @@ class KerasGlobal(_Forecaster):
     """
 
     def __init__(self, lags=28, horizon=HORIZON, hidden=(64, 32), epochs=40, batch_size=256,
-                 learning_rate=0.002, seed=0, closed=()):
+                 learning_rate=0.002, loss="mae", seed=0, closed=()):
         self.lags = lags
         self.horizon = horizon
         self.hidden = hidden
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
+        self.loss = loss
         self.seed = seed
         self.closed = closed
 
@@ -774,6 +894,8 @@ class KerasGlobal(_Forecaster):
         for name in ("lags", "horizon", "epochs", "batch_size"):
             _check_int(getattr(self, name), name)
         _check_number(self.learning_rate, "learning_rate", 0, low_open=True)
+        if not isinstance(self.loss, str) or self.loss not in _LOSSES:
+            raise ValueError(f"loss must be one of {_LOSSES}, got {self.loss!r}")
         _check_int(self.seed, "seed", 0)
         if isinstance(self.hidden, (str, bytes)) or not np.iterable(self.hidden):
             raise TypeError(f"hidden must be a sequence of layer widths, e.g. (64, 32), got {self.hidden!r}")
@@ -875,7 +997,7 @@ class KerasGlobal(_Forecaster):
         model = keras.Sequential([keras.Input((inputs.shape[1],))]
                                  + [L.Dense(int(h), activation="relu") for h in self.hidden]
                                  + [L.Dense(self.horizon)])
-        model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss="mae")
+        model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss=self.loss)
         timer = epoch_timer(keras)
         h = model.fit(inputs, targets, epochs=self.epochs, batch_size=self.batch_size, verbose=0, shuffle=True,
                       callbacks=[timer])
@@ -1073,6 +1195,168 @@ def backtest(Y: pd.DataFrame, methods: dict, origins, horizon: int = HORIZON, *,
                                                    units=("units", "sum"), MASE=("mase", "mean"))
     summary["WAPE"] = summary["abs_error"] / summary["units"]
     return summary[["MAE", "WAPE", "MASE"]], {k: pd.concat(v) for k, v in forecasts.items()}
+
+
+def forecast_bias(actual: pd.DataFrame, forecast: pd.DataFrame) -> float:
+    """Total forecast over total actual units, minus 1 (all products and days together).
+
+    -0.3 means the forecasts add up to 30% fewer units than were sold; a policy that orders
+    by them runs short. Compared on ``forecast``'s days, which ``actual`` must contain.
+
+    Examples
+    --------
+    >>> idx = pd.date_range("2011-01-03", periods=2)
+    >>> forecast_bias(pd.DataFrame({"a": [10, 30]}, idx), pd.DataFrame({"a": [10.0, 20.0]}, idx))
+    -0.25
+    """
+    for name, d in (("actual", actual), ("forecast", forecast)):
+        if not isinstance(d, pd.DataFrame):
+            raise TypeError(f"{name} must be a DataFrame (dates x products), got {type(d).__name__}")
+    missing = forecast.index.difference(actual.index)
+    if len(missing) or not set(forecast.columns) <= set(actual.columns):
+        raise ValueError("actual must cover every day and product of forecast; pass the whole demand table")
+    total = float(actual.loc[forecast.index, forecast.columns].to_numpy(dtype=float).sum())
+    if total <= 0:
+        raise ValueError("actual sums to 0 units on the forecast days; the bias is undefined")
+    return float(forecast.to_numpy(dtype=float).sum()) / total - 1
+
+
+def policy_backtest(Y: pd.DataFrame, forecasts: dict, origins, unit_value: pd.Series, **policy) -> pd.DataFrame:
+    """Chapter 6.3's policy protocol on backtest forecasts: each method's daily error standard
+    deviation (per product) is estimated on the windows of the first half of ``origins``, and
+    the order-up-to policy (:func:`compare_policies`) runs on the days of the second half, so
+    no method's safety stock has seen the demand it is judged on.
+
+    Parameters
+    ----------
+    Y : DataFrame (calendar days x products)
+        Actual demand (covers every forecast day).
+    forecasts : dict of name -> DataFrame
+        The forecasts :func:`backtest` returned for ``origins``.
+    origins : sequence of dates
+        The backtest's origins (at least 2; consecutive windows of :data:`HORIZON` days).
+    unit_value : Series (products)
+    **policy
+        Passed to :func:`compare_policies` (``service_level``, ``lead_time``, ...).
+
+    Returns
+    -------
+    DataFrame (method): the columns of :func:`compare_policies`.
+    """
+    origins = pd.DatetimeIndex(origins)
+    if len(origins) < 2:
+        raise ValueError("policy_backtest needs at least 2 origins: the first half estimates the error spread, "
+                         "the second half is simulated")
+    half = origins[len(origins) // 2]
+    days = pd.date_range(half, origins[-1] + pd.Timedelta(days=HORIZON - 1))
+    sigmas, policy_forecasts = {}, {}
+    for name, F in forecasts.items():
+        err = Y.loc[F.index] - F
+        sigmas[name] = err[err.index < half].std()
+        policy_forecasts[name] = F.loc[days]
+    return compare_policies(Y.loc[days], policy_forecasts, sigmas, unit_value, **policy)
+
+
+def repeated_backtest(Y: pd.DataFrame, baselines: dict, model, origin_sets: dict, seeds=SEEDS, *,
+                      name: str = "Keras global MLP", unit_value: pd.Series | None = None) -> pd.DataFrame:
+    """A backtest repeated over training seeds and origin sets: does a model's result travel?
+
+    For each origin set, the deterministic ``baselines`` run once (:func:`backtest`, refitted at
+    each origin) and ``model`` is trained once per seed on the days before the set's first
+    origin (a clone with ``seed`` set; forecasting from later origins without retraining).
+
+    Parameters
+    ----------
+    Y : DataFrame (calendar days x products)
+    baselines : dict of name -> forecaster
+        Methods without randomness (one run per origin set).
+    model : estimator with a ``seed`` parameter and ``predict(dates, history=...)``
+        E.g. ``KerasGlobal(closed=closed)``; its other parameters are kept.
+    origin_sets : dict of label -> origins
+        E.g. ``{"last 8 weeks": backtest_origins(Y), "8 weeks before": backtest_origins(Y, offset=8)}``.
+    seeds : sequence of int, default :data:`SEEDS`
+    name : str
+        The model's name in the result.
+    unit_value : Series (products), optional
+        When given, each run also gets the inventory policy's outcome (:func:`policy_backtest`):
+        ``total_cost``, ``turnover_days``, ``fill_rate``.
+
+    Returns
+    -------
+    DataFrame, one row per (period, method, seed): columns period, method, seed (-1 for the
+    baselines), MAE, WAPE, MASE (as :func:`backtest`), bias (:func:`forecast_bias`) and, with
+    ``unit_value``, the policy columns.
+    """
+    from sklearn.base import clone
+
+    if not origin_sets:
+        raise ValueError("origin_sets is empty; pass e.g. {'last 8 weeks': backtest_origins(Y)}")
+    if name in baselines:
+        raise ValueError(f"the model's name {name!r} is also a baseline's; pass another name")
+    seeds = [_check_int(s, "seeds (each seed)", 0) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds is empty; pass e.g. (0, 1, 2, 3, 4)")
+    rows = []
+
+    def add(period, origins, summary, forecasts, seed_of):
+        policy = None if unit_value is None else policy_backtest(Y, forecasts, origins, unit_value)
+        for method, F in forecasts.items():
+            row = {"period": period, "method": method, "seed": seed_of(method), **summary.loc[method].to_dict(),
+                   "bias": forecast_bias(Y, F)}
+            if policy is not None:
+                row.update(policy.loc[method, ["total_cost", "turnover_days", "fill_rate"]].to_dict())
+            rows.append(row)
+
+    for period, origins in origin_sets.items():
+        origins = pd.DatetimeIndex(origins)
+        summary, forecasts = backtest(Y, baselines, origins)
+        add(period, origins, summary, forecasts, lambda m: -1)
+        for seed in seeds:
+            m = clone(model).set_params(seed=seed).fit(Y[Y.index < origins[0]])
+            summary, forecasts = backtest(Y, {name: m}, origins, prefitted=[name])
+            add(period, origins, summary, forecasts, lambda m, s=seed: s)
+    return pd.DataFrame(rows)
+
+
+def compare_with_best(runs: pd.DataFrame, model: str = "Keras global MLP", metric: str = "MASE") -> pd.DataFrame:
+    """Per period of :func:`repeated_backtest`'s ``runs``: the model's ``metric`` over seeds
+    against the best baseline's (lower is better), and a verdict word.
+
+    Returns
+    -------
+    DataFrame (period): best (the baseline with the lowest ``metric``), best_value, mean, low,
+    high (the model's mean, minimum and maximum over seeds), gain_low, gain_high (the model's
+    relative improvement on the best baseline, ``1 - value / best_value``, at its worst and
+    best seed), wins (seeds better than the best baseline), seeds, and verdict: "beats" when
+    every seed is better, "loses to" when every seed is worse, else "ties with".
+
+    Examples
+    --------
+    >>> runs = pd.DataFrame({"period": ["p"] * 4, "method": ["a", "b", "m", "m"],
+    ...                      "seed": [-1, -1, 0, 1], "MASE": [0.9, 0.8, 0.7, 0.75]})
+    >>> row = compare_with_best(runs, "m").loc["p"]
+    >>> row["best"], int(row["wins"]), row["verdict"]
+    ('b', 2, 'beats')
+    """
+    missing = {"period", "method", metric} - set(runs.columns)
+    if missing:
+        raise ValueError(f"runs misses column(s) {sorted(missing)}; pass repeated_backtest's result")
+    rows = {}
+    for period, d in runs.groupby("period", sort=False):
+        mine = d.loc[d["method"] == model, metric]
+        others = d[d["method"] != model].set_index("method")[metric]
+        if mine.empty or others.empty:
+            raise ValueError(f"period {period!r} needs runs of {model!r} and of at least one baseline")
+        best, best_value = others.idxmin(), float(others.min())
+        wins = int((mine < best_value).sum())
+        verdict = "beats" if wins == len(mine) else "loses to" if (mine > best_value).all() else "ties with"
+        rows[period] = {"best": best, "best_value": best_value, "mean": float(mine.mean()),
+                        "low": float(mine.min()), "high": float(mine.max()),
+                        "gain_low": 1 - float(mine.max()) / best_value, "gain_high": 1 - float(mine.min()) / best_value,
+                        "wins": wins, "seeds": len(mine), "verdict": verdict}
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "period"
+    return out
 
 
 def _check_newsvendor(mu, sigma, underage, overage):

@@ -26,10 +26,11 @@ from sklearn.linear_model import LogisticRegression
 from ._checks import as_vector
 from ._history import epoch_timer, history_frame
 
-__all__ = ["rfm_table", "RFM_SEGMENTS", "choose_k", "difference_in_means", "two_proportion_ztest",
-           "sample_size_two_proportions", "qini_curve", "qini_coefficient", "uplift_curve", "auuc", "uplift_at",
-           "bootstrap_qini", "TLearner", "ClassTransformation", "KerasUplift", "targeting_table",
-           "hillstrom_design"]
+__all__ = ["rfm_table", "RFM_SEGMENTS", "choose_k", "difference_in_means", "difference_in_ratios",
+           "two_proportion_ztest", "sample_size_two_proportions", "qini_curve", "perfect_qini_curve",
+           "qini_coefficient", "uplift_curve", "auuc", "uplift_at", "bootstrap_qini", "TLearner",
+           "ClassTransformation", "KerasUplift", "targeting_table", "hillstrom_design", "UpliftTask",
+           "uplift_task", "UPLIFT_ARM", "UPLIFT_OUTCOME", "UPLIFT_TEST_SIZE"]
 
 
 def _check_level(level, name: str = "level", example: float = 0.95) -> float:
@@ -55,11 +56,21 @@ RFM_SEGMENTS = (
 
 
 def _quintile_score(x: pd.Series, higher_is_better: bool = True) -> pd.Series:
-    """Scores 1-5 by quintile of rank (ties share the average rank)."""
-    r = x.rank(method="average", pct=True)
-    if not higher_is_better:
-        r = 1 - r + 1 / len(x)
-    return np.ceil(r * 5).clip(1, 5).astype(int)
+    """Scores 1-5 by quintile of rank; tied values share the score of the first of them.
+
+    Customers are ranked from worst to best (rank 1 = worst); a customer's score is the
+    quintile in which the *lowest* rank of their tie group falls:
+    ``score = ceil(5 * min_rank / n)``. So all customers with the same value share one score,
+    and a value held by many customers (such as one invoice) does not push the next value past
+    a score: with 35% of customers on one invoice, those score 1 and two invoices score 2. (With
+    the average rank, one-invoice customers would sit at the 17th percentile and score 1, and
+    two-invoice customers, average rank at the 44th percentile, would jump to 3: no customer
+    would ever score 2.) A score can still be empty when one value fills a whole quintile and
+    more.
+    """
+    key = x if higher_is_better else -x
+    r = key.rank(method="min")
+    return np.ceil(5 * r / len(x)).clip(1, 5).astype(int)
 
 
 def rfm_table(tx: pd.DataFrame, cutoff) -> pd.DataFrame:
@@ -76,7 +87,10 @@ def rfm_table(tx: pd.DataFrame, cutoff) -> pd.DataFrame:
     -------
     DataFrame indexed by CustomerID
         recency_days, frequency (invoices), monetary (GBP), R, F, M (1-5; 5 best), segment
-        (see :data:`RFM_SEGMENTS`; "other" when none applies).
+        (see :data:`RFM_SEGMENTS`; "other" when none applies). Scores are quintiles of rank;
+        tied values (many customers share a frequency) all get the score of the quintile in
+        which the first of them falls, so a score bin never splits customers with the same
+        value and every bin below a large tie group stays usable.
     """
     from .features import customer_features
 
@@ -170,6 +184,70 @@ def difference_in_means(y_treated, y_control, level: float = 0.95) -> Effect:
     z = stats.norm.ppf(0.5 + level / 2)
     p = float(2 * stats.norm.sf(abs(d) / se)) if se > 0 else (1.0 if d == 0 else 0.0)
     return Effect(a.mean(), b.mean(), d, se, d - z * se, d + z * se, p, len(a), len(b))
+
+
+def _ratio_and_variance(num, den):
+    """Ratio of totals ``sum(num) / sum(den)`` over independent units (e.g. customers) and the
+    delta-method variance of that ratio: ``sum((num_i - r den_i)^2) / (n (n - 1) mean(den)^2)``."""
+    n = len(num)
+    r = num.sum() / den.sum()
+    e = num - r * den
+    return float(r), float((e ** 2).sum() / (n * (n - 1)) / den.mean() ** 2)
+
+
+def difference_in_ratios(num_treated, den_treated, num_control, den_control, level: float = 0.95) -> Effect:
+    """Difference of two ratio metrics with the randomised unit as the unit of analysis.
+
+    When customers are randomised but the metric is per visit (conversions / visits) or per
+    order (items / orders), a customer's visits are not independent: the same customer tends
+    to buy, or not, on each of them. Treating visits as independent understates the standard
+    error. Here each arm's metric is the ratio of customer totals,
+    ``r = sum_i num_i / sum_i den_i``, and its variance is the delta-method (linearisation)
+    variance over customers, ``sum_i (num_i - r den_i)^2 / (n (n - 1) dbar^2)`` with ``dbar``
+    the mean of ``den`` (the cluster-robust standard error of a ratio estimator). With one
+    visit per customer it is the usual per-visit variance (times n / (n - 1)).
+
+    Parameters
+    ----------
+    num_treated, den_treated : array-like, shape (n_t,)
+        Per treated customer: the numerator total (e.g. conversions) and the denominator total
+        (e.g. visits, each > 0).
+    num_control, den_control : array-like, shape (n_c,)
+        The same for the control customers.
+    level : float in (0, 1)
+
+    Returns
+    -------
+    Effect
+        treated_mean and control_mean are the two ratios; n_treated and n_control count
+        customers (clusters), not visits.
+
+    Examples
+    --------
+    >>> e = difference_in_ratios([1, 2], [2, 2], [0, 1], [1, 3])
+    >>> round(e.diff, 4), e.n_treated
+    (0.5, 2)
+    """
+    level = _check_level(level)
+    arms = []
+    for arm, num, den in (("treated", num_treated, den_treated), ("control", num_control, den_control)):
+        num, den = as_vector(num, f"num_{arm}"), as_vector(den, f"den_{arm}")
+        if len(num) != len(den):
+            raise ValueError(f"num_{arm} and den_{arm} must have one value per customer, got {len(num)} and {len(den)}")
+        if len(num) < 2:
+            raise ValueError(f"need at least 2 customers per arm, got {len(num)} {arm}")
+        if not (np.isfinite(num).all() and np.isfinite(den).all()):
+            raise ValueError(f"num_{arm} and den_{arm} must be finite; repair or drop those customers first")
+        if (den <= 0).any():
+            raise ValueError(f"den_{arm} must be > 0 for every customer (a customer with no visit is not in "
+                             "a per-visit metric); drop those customers")
+        arms.append(_ratio_and_variance(num, den) + (len(num),))
+    (rt, vt, nt), (rc, vc, nc) = arms
+    d = rt - rc
+    se = float(np.sqrt(vt + vc))
+    z = stats.norm.ppf(0.5 + level / 2)
+    p = float(2 * stats.norm.sf(abs(d) / se)) if se > 0 else (1.0 if d == 0 else 0.0)
+    return Effect(rt, rc, d, se, d - z * se, d + z * se, p, nt, nc)
 
 
 def two_proportion_ztest(x_treated: int, n_treated: int, x_control: int, n_control: int) -> tuple[float, float]:
@@ -269,12 +347,56 @@ def qini_curve(y, t, score) -> pd.DataFrame:
     return pd.DataFrame({"n": n, "fraction": n / len(nt), "qini": np.concatenate([[0.0], q])})
 
 
-def qini_coefficient(y, t, score) -> float:
-    """Area between the Qini curve and the random-targeting line, per unit (trapezoids over the
-    targeted fraction), divided by the number of units: 0 for random targeting."""
-    c = qini_curve(y, t, score)
+def perfect_qini_curve(y, t) -> pd.DataFrame:
+    """The optimal Qini curve for these outcomes (Radcliffe 2007): the Qini curve of the
+    ordering treated responders, then non-responders, then control responders (score
+    ``y t - y (1 - t)``). It rises as fast as any ranking can, and falls only at the end, where
+    the control responders (who would respond anyway, or only without the e-mail) are added.
+    scikit-uplift's ``perfect_qini_curve(negative_effect=True)`` is the same curve.
+
+    Returns
+    -------
+    DataFrame, shape (n + 1, 3): n, fraction, qini
+    """
+    y, t, _ = _check_uplift_inputs(y, t, np.zeros(len(np.atleast_1d(y))))
+    return qini_curve(y, t, y * t - y * (1 - t))
+
+
+def _area_over_random(c: pd.DataFrame) -> float:
+    """Area between a Qini curve and its random line, trapezoids over the targeted fraction."""
     gain = c["qini"] - c["fraction"] * c["qini"].iloc[-1]
-    return float(np.trapezoid(gain, c["fraction"]) / (len(c) - 1))
+    return float(np.trapezoid(gain, c["fraction"]))
+
+
+def _normalised_qini(y, t, score) -> float:
+    """Qini coefficient on checked inputs; NaN when the optimal curve has no area."""
+    best = _area_over_random(qini_curve(y, t, y * t - y * (1 - t)))
+    if not best > 0:
+        return float("nan")
+    return _area_over_random(qini_curve(y, t, score)) / best
+
+
+def qini_coefficient(y, t, score) -> float:
+    """Radcliffe's (2007) Qini coefficient: the area between the model's Qini curve and the
+    random-targeting line, divided by the same area for the optimal curve
+    (:func:`perfect_qini_curve`).
+
+    1 for a ranking as good as the optimal one, about 0 for random targeting, negative for a
+    ranking worse than random. This is the normalisation of scikit-uplift's ``qini_auc_score``
+    (with ``negative_effect=True``); ties in ``score`` are broken by order of appearance.
+
+    Raises
+    ------
+    ValueError
+        When the optimal curve has no area above the random line (e.g. no responder at all):
+        then no ranking can be judged.
+    """
+    y, t, score = _check_uplift_inputs(y, t, score)
+    q = _normalised_qini(y, t, score)
+    if np.isnan(q):
+        raise ValueError("the optimal Qini curve has no area above the random line (no responders among the "
+                         "treated, or all responses in the control arm); the Qini coefficient is undefined")
+    return q
 
 
 def uplift_curve(y, t, score) -> pd.DataFrame:
@@ -316,7 +438,9 @@ def uplift_at(y, t, score, fraction: float) -> float:
 
 
 def bootstrap_qini(y, t, score, n_boot: int = 200, seed: int = 0, level: float = 0.95) -> tuple[float, float, float]:
-    """Qini coefficient and a percentile bootstrap interval (resampling units)."""
+    """Qini coefficient (:func:`qini_coefficient`) and a percentile bootstrap interval
+    (resampling units; resamples without both arms or without an optimal-curve area are
+    skipped)."""
     y, t, score = _check_uplift_inputs(y, t, score)
     level = _check_level(level)
     if isinstance(n_boot, (bool, np.bool_)) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
@@ -326,7 +450,9 @@ def bootstrap_qini(y, t, score, n_boot: int = 200, seed: int = 0, level: float =
     for _ in range(n_boot):
         i = rng.integers(0, len(y), len(y))
         if 0 < t[i].sum() < len(i):
-            vals.append(qini_coefficient(y[i], t[i], score[i]))
+            q = _normalised_qini(y[i], t[i], score[i])
+            if np.isfinite(q):
+                vals.append(q)
     if not vals:
         raise ValueError(f"none of the {n_boot} resamples held both arms; use more units or more resamples")
     a = (1 - level) / 2
@@ -600,3 +726,61 @@ def hillstrom_design(df: pd.DataFrame, treatment: str = "Mens E-Mail") -> tuple[
         raise ValueError(f"the features {cols} have NaN or infinite values (missing inputs, or a constant "
                          "column that cannot be standardised); repair the rows first")
     return X, t, d
+
+
+#: Chapter 6.2's uplift experiment: the e-mail arm compared with "No E-Mail", the outcome and
+#: the held-out share of customers.
+UPLIFT_ARM = "Mens E-Mail"
+UPLIFT_OUTCOME = "visit"
+UPLIFT_TEST_SIZE = 0.5
+
+
+@dataclass(frozen=True)
+class UpliftTask:
+    """One train/test split of an e-mail arm against no e-mail (see :func:`uplift_task`)."""
+
+    X: np.ndarray
+    t: np.ndarray
+    y: np.ndarray
+    rows: pd.DataFrame
+    train: np.ndarray
+    test: np.ndarray
+    treatment: str
+    outcome: str
+    test_size: float
+    seed: int
+
+
+def uplift_task(hill: pd.DataFrame, treatment: str = UPLIFT_ARM, outcome: str = UPLIFT_OUTCOME,
+                test_size: float = UPLIFT_TEST_SIZE, seed: int = 0) -> UpliftTask:
+    """Chapter 6.2's uplift task: features, treatment and outcome of one e-mail arm against no
+    e-mail (:func:`hillstrom_design`), split into training and held-out customers, stratified
+    by treatment (``sklearn.model_selection.train_test_split(random_state=seed)``).
+
+    Parameters
+    ----------
+    hill : DataFrame
+        ``retail_lab.datasets.load_hillstrom()``.
+    treatment : str, default :data:`UPLIFT_ARM`
+    outcome : {"visit", "conversion"}, default :data:`UPLIFT_OUTCOME`
+    test_size : float in (0, 1), default :data:`UPLIFT_TEST_SIZE`
+    seed : int, default 0
+        Another seed gives another split: the same model judged on other customers.
+
+    Returns
+    -------
+    UpliftTask
+        X, t, y (all kept rows), rows, train and test (row positions), treatment, outcome,
+        test_size, seed.
+    """
+    from sklearn.model_selection import train_test_split
+
+    if outcome not in ("visit", "conversion"):
+        raise ValueError(f"outcome must be 'visit' or 'conversion' (0/1 responses), got {outcome!r}")
+    if isinstance(test_size, bool) or not isinstance(test_size, (float, np.floating)) or not 0 < test_size < 1:
+        raise ValueError(f"test_size must be a share in (0, 1), e.g. 0.5, got {test_size!r}")
+    _check_whole(seed, "seed", 0)
+    X, t, rows = hillstrom_design(hill, treatment)
+    y = rows[outcome].to_numpy(dtype=int)
+    train, test = train_test_split(np.arange(len(y)), test_size=test_size, random_state=int(seed), stratify=t)
+    return UpliftTask(X, t, y, rows, train, test, treatment, outcome, float(test_size), int(seed))

@@ -83,6 +83,8 @@ PNG_KWARGS = {"pil_kwargs": {"optimize": True}}
 
 
 #: The book's matplotlib style file (package data): the rcParams :func:`use_style` applies.
+#:
+#: :meta hide-value:
 STYLE_FILE = Path(__file__).with_name("retail_lab.mplstyle")
 
 #: pandas display options the chapters' tables use (set by :func:`pandas_display`).

@@ -177,7 +177,8 @@ def quiet_tensorflow() -> None:
 
 
 def import_tensorflow():
-    """Import TensorFlow with its start-up chatter kept out of notebooks; return the module.
+    """Import TensorFlow with its start-up chatter kept out of notebooks, and with deterministic
+    operations (so a seed gives the same model twice); return the module.
 
     ``TF_CPP_MIN_LOG_LEVEL`` does not cover the messages TensorFlow's C++ runtime writes
     before its logging is initialised (e.g. "Could not find cuda drivers"), and a stored
@@ -216,6 +217,9 @@ def import_tensorflow():
     # performance hints such as "triggered tf.function retracing" go to the Python logger;
     # they are not errors, and stored notebooks must stay free of them
     tf.get_logger().setLevel("ERROR")
+    # a seed must give the same model twice: ops without a deterministic kernel (e.g. the
+    # parallel sums in embedding gradients) follow thread timing otherwise
+    tf.config.experimental.enable_op_determinism()
     return tf
 
 

@@ -40,12 +40,20 @@ __all__ = [
     "near_duplicate_groups",
     "random_split",
     "template_split",
+    "family_split",
+    "TEMPLATE_THRESHOLD",
+    "FAMILY_THRESHOLD",
     "TfidfIntentClassifier",
     "KerasIntentClassifier",
     "reliability_table",
     "expected_calibration_error",
     "top_confusions",
     "add_typos",
+    "rephrase",
+    "robustness_sets",
+    "score_with_interval",
+    "TYPO_RATE",
+    "REPHRASE_STYLES",
     "find_identifiers",
     "slot_template",
     "fill_placeholders",
@@ -57,6 +65,8 @@ __all__ = [
     "Answer",
     "Responder",
     "erlang_c_wait",
+    "wait_with_assistant",
+    "BOOK_QUEUE",
     "simulate_queue",
 ]
 
@@ -212,6 +222,32 @@ def template_split(texts, labels, test_size: float = 0.25, seed: int = 0,
             test[rows] = True
             taken += len(rows)
     return np.flatnonzero(~test), np.flatnonzero(test)
+
+
+#: Similarity at which the book groups near-duplicate utterances for the template split.
+TEMPLATE_THRESHOLD = 0.8
+#: Similarity at which whole *families* of phrasings are grouped: the book's hardest split.
+FAMILY_THRESHOLD = 0.6
+
+
+def family_split(texts, labels, test_size: float = 0.25, seed: int = 0,
+                 threshold: float = FAMILY_THRESHOLD) -> tuple[np.ndarray, np.ndarray]:
+    """The phrasing-family split: :func:`template_split` with groups formed at a low
+    similarity (``FAMILY_THRESHOLD`` = 0.6), so whole families of phrasings are held out.
+
+    At this similarity a group holds many paraphrases, so the test part is larger than
+    ``test_size`` (on the Bitext sample about two thirds of the utterances) and the model
+    learns from fewer, less varied examples: the hardest of the book's splits.
+
+    Returns
+    -------
+    (train_index, test_index) : positions, as for :func:`template_split`.
+
+    Examples
+    --------
+    >>> tr, te = family_split(texts, intents)          # doctest: +SKIP
+    """
+    return template_split(texts, labels, test_size=test_size, seed=seed, threshold=threshold)
 
 
 class TfidfIntentClassifier(ClassifierMixin, BaseEstimator):
@@ -464,6 +500,253 @@ def add_typos(text: str, rate: float, seed: int = 0) -> str:
             out.append(c)
         i += 1
     return "".join(out)
+
+
+# --------------------------------------------------------------------------- rephrasing
+#: Share of letters corrupted in the book's typo test set (:func:`robustness_sets`).
+TYPO_RATE = 0.1
+#: The styles of :func:`rephrase`.
+REPHRASE_STYLES = ("colloquial", "reworded", "both")
+
+_OPENERS = ("hey", "hi", "hello", "hiya", "hi there", "ok so", "um", "good morning", "yo")
+_CLOSERS = ("thx", "thanks", "pls", "asap", "cheers", "ty", "any help appreciated", "??", "thank u")
+#: Contractions and chat spellings, (pattern, replacement); each applies with probability 0.7.
+_CHAT = (
+    (r"\bi am\b", "im"), (r"\bi would like to\b", "id like to"), (r"\bi would\b", "i'd"),
+    (r"\bi have\b", "i've"), (r"\bdo not\b", "dont"), (r"\bdon't\b", "dont"), (r"\bcannot\b", "cant"),
+    (r"\bcan not\b", "cant"), (r"\bit is\b", "its"), (r"\bwhat is\b", "whats"), (r"\bwant to\b", "wanna"),
+    (r"\bgoing to\b", "gonna"), (r"\bgot to\b", "gotta"), (r"\byou\b", "u"), (r"\byour\b", "ur"),
+    (r"\bplease\b", "pls"), (r"\bthanks\b", "thx"), (r"\bthank you\b", "thx"), (r"\bbecause\b", "cuz"),
+    (r"\bare\b", "r"), (r"\bsomeone\b", "some1"), (r"\bwith\b", "w/"),
+)
+_ARTICLES = re.compile(r"\b(?:a|an|the)\s+", re.IGNORECASE)
+#: Synonyms for the key retail words of the intents; each applies with probability 0.8.
+_SYNONYMS = (
+    (r"\brefunds?\b", ("money back", "my money returned", "repayment")),
+    (r"\breimbursements?\b", ("money back", "repayment")),
+    (r"\b(?:invoices?|bills?)\b", ("receipt", "billing statement", "paperwork for the purchase")),
+    (r"\bcancel(?:l?ing)?\b", ("call off", "scrap", "drop")),
+    (r"\borders?\b", ("purchase", "stuff i ordered", "online purchase")),
+    (r"\baccounts?\b", ("profile", "user profile", "login")),
+    (r"\bpasswords?\b", ("login details", "pass code", "sign-in details")),
+    (r"\b(?:delivery|shipping) address(?:es)?\b", ("where my parcels go", "postal details", "destination for my parcels")),
+    (r"\baddress(?:es)?\b", ("postal details", "street details", "where i live")),
+    (r"\b(?:delivery|deliveries|shipping)\b", ("shipment", "dispatch", "postage")),
+    (r"\b(?:human|live|real) (?:agent|person|representative)\b", ("actual person", "someone real", "a real human")),
+    (r"\bagents?\b", ("staff member", "somebody from the team")),
+    (r"\bcomplaints?\b", ("grievance", "formal protest")),
+    (r"\b(?:claims?)\b", ("grievance",)),
+    (r"\bnewsletters?\b", ("mailing list", "email updates", "promo emails")),
+    (r"\b(?:fees?|penalty|penalties)\b", ("charge", "extra cost")),
+    (r"\b(?:sign[- ]?up|signup|register|registration)\b", ("joining", "making a profile")),
+    (r"\b(?:feedback|review)\b", ("opinion", "two cents", "comments")),
+    (r"\bpayment methods?\b", ("ways to pay", "payment options")),
+    (r"\bpayments?\b", ("paying", "card charge")),
+    (r"\btrack(?:ing)?\b", ("follow", "trace")),
+    (r"\b(?:check|see|view)\b", ("look at", "have a look at", "find out")),
+    (r"\b(?:help|assistance|support)(?= (?:to|with|on|for)\b)", ("a hand", "some guidance")),
+)
+#: A leading request frame ("I want to ...", "how can I ...") that word-order changes move.
+_FRAME = re.compile(
+    r"^\s*(?:(?:(?:i|we)\s+)?(?:want|need|would like|'d like|have got|have|wanna|gotta|am trying|try)(?:\s+to)?"
+    r"|i'd like(?:\s+to)?|how\s+(?:can|do|could|should)\s+i|(?:can|could|would)\s+(?:you|u)(?:\s+help\s+me)?(?:\s+to)?"
+    r"|help\s+me(?:\s+to)?|i\s+need\s+(?:help|assistance|support)(?:\s+to|\s+with)?)\s+", re.IGNORECASE)
+_AFTER = ("{rest}, how do i do that", "{rest} - can that be done", "need to sort this out: {rest}",
+          "{rest}. possible?", "about {rest}, what are my options", "{rest}... where do i start")
+_FILLER_BEFORE = ("sorry to bother you but ", "quick question, ", "my friend said to ask here, ",
+                  "second time writing about this, ", "not sure this is the right place but ",
+                  "i've been waiting all week and ")
+_FILLER_AFTER = (", it's urgent", " because i'm travelling next week", ", i tried the website already",
+                 ", nothing on the site explains it", " before the weekend if possible")
+
+
+def _sub_some(pattern: str, repl, text: str, rng: np.random.Generator, p: float) -> str:
+    """Replace each match of ``pattern`` (case-insensitive) with probability ``p``; ``repl``
+    is a string or a tuple of alternatives chosen at random."""
+    def one(m):
+        if rng.random() >= p:
+            return m.group(0)
+        return repl if isinstance(repl, str) else repl[rng.integers(len(repl))]
+    return re.sub(pattern, one, text, flags=re.IGNORECASE)
+
+
+def _colloquial(text: str, rng: np.random.Generator) -> str:
+    t = text.lower()
+    for pattern, repl in _CHAT:
+        t = _sub_some(pattern, repl, t, rng, 0.7)
+    t = _ARTICLES.sub(lambda m: "" if rng.random() < 0.6 else m.group(0), t)
+    t = re.sub(r"[?.!,;:]+", lambda m: "" if rng.random() < 0.8 else m.group(0), t)
+    if rng.random() < 0.6:
+        t = f"{_OPENERS[rng.integers(len(_OPENERS))]} {t}"
+    if rng.random() < 0.6:
+        t = f"{t} {_CLOSERS[rng.integers(len(_CLOSERS))]}"
+    return " ".join(t.split())
+
+
+def _reworded(text: str, rng: np.random.Generator) -> str:
+    t = " ".join(text.split())
+    # synonyms on the original words only: a replacement is never replaced again
+    spans, out = [], []
+    for pattern, alternatives in _SYNONYMS:
+        for m in re.finditer(pattern, t, flags=re.IGNORECASE):
+            if any(a < m.end() and m.start() < b for a, b, _ in spans):
+                continue
+            if rng.random() < 0.8:
+                spans.append((m.start(), m.end(), alternatives[rng.integers(len(alternatives))]))
+    pos = 0
+    for a, b, word in sorted(spans):
+        out += [t[pos:a], word]
+        pos = b
+    t = "".join(out) + t[pos:]
+    m = _FRAME.match(t)
+    rest = t[m.end():].rstrip(" ?.!") if m else ""
+    if m and rest and rng.random() < 0.7:
+        t = _AFTER[rng.integers(len(_AFTER))].format(rest=rest)
+    elif rng.random() < 0.5:
+        t = _FILLER_BEFORE[rng.integers(len(_FILLER_BEFORE))] + t[:1].lower() + t[1:]
+    else:
+        t = t.rstrip(" ?.!") + _FILLER_AFTER[rng.integers(len(_FILLER_AFTER))]
+    return " ".join(t.split())
+
+
+def rephrase(texts, style: str = "colloquial", seed: int = 0) -> list[str]:
+    """Rewrite customer messages the way real customers write, to test a classifier on wording
+    outside its training templates.
+
+    Parameters
+    ----------
+    texts : sequence of str
+        The messages (e.g. the test part of :func:`family_split`, so nothing the model trained
+        on leaks into the rewritten set).
+    style : {"colloquial", "reworded", "both"}
+        ``"colloquial"``: lower case; contractions and chat spellings (``you`` -> ``u``,
+        ``please`` -> ``pls``, ``want to`` -> ``wanna``, ``I am`` -> ``im``); articles and
+        punctuation mostly dropped; a casual opener (``hey``, ``ok so``) and closer (``thx``,
+        ``asap``) added at random.
+        ``"reworded"`` (out-of-template wording): the key retail words replaced by everyday
+        synonyms (``refund`` -> ``money back``, ``invoice`` -> ``receipt``, ``account`` ->
+        ``profile``, ``cancel`` -> ``call off``, ``human agent`` -> ``actual person``); a leading
+        request frame moved to the end (``"I want to cancel order 123"`` -> ``"call off purchase
+        123, how do i do that"``) or, failing that, a filler clause before or after
+        (``"sorry to bother you but ..."``, ``"..., it's urgent"``).
+        ``"both"``: reworded, then colloquial.
+    seed : int >= 0
+        Every choice is drawn from one generator seeded here: the same texts and seed give the
+        same output.
+
+    Returns
+    -------
+    list of str
+        One rewritten message per input, in order. Numbers (order and invoice numbers) are kept.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``style``; ``TypeError`` for a single string instead of a list.
+
+    Examples
+    --------
+    >>> rephrase(["I want to cancel order 1234567"], style="reworded", seed=0)   # doctest: +SKIP
+    ['scrap purchase 1234567 - can that be done']
+    """
+    texts = _check_texts(texts)
+    if style not in REPHRASE_STYLES:
+        raise ValueError(f"style must be one of {REPHRASE_STYLES}, got {style!r}")
+    _check_number(seed, "seed", 0, integer=True)
+    rng = np.random.default_rng(seed)
+    out = []
+    for t in texts:
+        if style in ("reworded", "both"):
+            t = _reworded(t, rng)
+        if style in ("colloquial", "both"):
+            t = _colloquial(t, rng)
+        out.append(t)
+    return out
+
+
+def robustness_sets(texts, seed: int = 0, typo_rate: float = TYPO_RATE) -> dict[str, list[str]]:
+    """The book's test sets for how far intent accuracy travels, all built from ``texts``.
+
+    Returns
+    -------
+    dict
+        ``"as written"`` (the texts), ``"typos"`` (:func:`add_typos` at ``typo_rate``, message
+        ``i`` with seed ``seed + i``), ``"colloquial"``, ``"reworded"`` and ``"both"``
+        (:func:`rephrase` with that style and ``seed``).
+    """
+    texts = _check_texts(texts)
+    _check_number(seed, "seed", 0, integer=True)
+    _check_number(typo_rate, "typo_rate", 0, 1)
+    out = {"as written": list(texts),
+           "typos": [add_typos(t, typo_rate, seed=seed + i) for i, t in enumerate(texts)]}
+    for style in REPHRASE_STYLES:
+        out[style] = rephrase(texts, style=style, seed=seed)
+    return out
+
+
+def _macro_f1_counts(y: np.ndarray, p: np.ndarray, k: int, idx: np.ndarray) -> np.ndarray:
+    """Accuracy and macro-F1 for each row of resampling indices ``idx`` (shape (B, n));
+    labels are integer codes < k. Macro-F1 averages over the labels present in the resampled
+    true or predicted labels, as scikit-learn does."""
+    B = idx.shape[0]
+    yi, pi = y[idx], p[idx]
+    off = (np.arange(B) * k)[:, None]
+    true_n = np.bincount((yi + off).ravel(), minlength=B * k).reshape(B, k)
+    pred_n = np.bincount((pi + off).ravel(), minlength=B * k).reshape(B, k)
+    hit = yi == pi
+    tp = np.bincount((yi + off)[hit], minlength=B * k).reshape(B, k)
+    present = (true_n + pred_n) > 0
+    f1 = np.where(present, 2 * tp / np.maximum(true_n + pred_n, 1), 0.0)
+    return np.column_stack([hit.mean(axis=1), f1.sum(axis=1) / present.sum(axis=1)])
+
+
+def score_with_interval(y_true, predictions, n_boot: int = 1000, level: float = 0.95,
+                        seed: int = 0) -> dict[str, float]:
+    """Accuracy and macro-F1 of one or several models' predictions, with bootstrap intervals.
+
+    Parameters
+    ----------
+    y_true : sequence, length n
+    predictions : sequence of length n, or a list of such (one per seed of the same model)
+        With several, the scores are averaged over them; the interval resamples messages
+        (the same resample for every seed) and the spread is the standard deviation over seeds.
+    n_boot, level, seed : bootstrap resamples, interval level, and the resampling seed.
+
+    Returns
+    -------
+    dict
+        ``accuracy``, ``accuracy_lo``, ``accuracy_hi``, ``accuracy_sd`` and the same for
+        ``macro_f1``; ``n`` (messages) and ``runs`` (prediction sets). The ``_sd`` entries are
+        0 for a single run.
+    """
+    y = np.asarray(list(y_true)).astype(str)
+    preds = list(predictions)
+    if preds and np.ndim(preds[0]) == 0:
+        preds = [preds]
+    preds = [np.asarray(list(p)).astype(str) for p in preds]
+    if not preds:
+        raise ValueError("predictions is empty: pass one array of predicted intents per run")
+    for p in preds:
+        _check_same_length(y_true=y, predictions=p)
+    n_boot = _check_number(n_boot, "n_boot", 1, integer=True)
+    level = _check_number(level, "level", 0, 1, low_open=True, hint="e.g. 0.95")
+    codes = {c: i for i, c in enumerate(sorted(set(y.tolist()).union(*[set(p.tolist()) for p in preds])))}
+    yc = np.array([codes[v] for v in y])
+    pcs = [np.array([codes[v] for v in p]) for p in preds]
+    k, n = len(codes), len(y)
+    full = np.arange(n)[None, :]
+    point = np.array([_macro_f1_counts(yc, pc, k, full)[0] for pc in pcs])  # (runs, 2)
+    idx = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
+    boot = np.mean([_macro_f1_counts(yc, pc, k, idx) for pc in pcs], axis=0)  # (B, 2)
+    q = [(1 - level) / 2, (1 + level) / 2]
+    out: dict[str, float] = {}
+    for j, name in enumerate(("accuracy", "macro_f1")):
+        lo, hi = np.quantile(boot[:, j], q)
+        out[name] = float(point[:, j].mean())
+        out[f"{name}_lo"], out[f"{name}_hi"] = float(lo), float(hi)
+        out[f"{name}_sd"] = float(point[:, j].std(ddof=1)) if len(pcs) > 1 else 0.0
+    out["n"], out["runs"] = n, len(pcs)
+    return out
 
 
 # --------------------------------------------------------------------------- identifiers
@@ -1084,6 +1367,24 @@ class Responder:
         """
         return self.answer_many([message])[0]
 
+    def automated(self, messages, threshold: float | None = None) -> np.ndarray:
+        """Which messages the assistant answers without a person: they pass :meth:`screen` and
+        the top probability reaches ``threshold`` (default: the responder's own).
+
+        Returns
+        -------
+        ndarray of bool, shape (n,)
+            The mean is the automation rate of :meth:`tradeoff` at that threshold.
+        """
+        self._check_params()
+        threshold = self.threshold if threshold is None else _check_number(threshold, "threshold", 0, 1)
+        texts = [self._as_text(t) for t in _check_texts(messages, "messages")]
+        if not texts:
+            return np.zeros(0, dtype=bool)
+        ok = np.array([self.screen(t) is None for t in texts])
+        proba = np.asarray(self.classifier.predict_proba([t[: self.max_chars] for t in texts]))
+        return ok & (proba.max(axis=1) >= threshold)
+
     def tradeoff(self, texts, true_intents, thresholds=np.linspace(0, 0.95, 20)) -> pd.DataFrame:
         """Automation rate and error rate of automated answers as the threshold moves.
 
@@ -1134,6 +1435,35 @@ def erlang_c_wait(arrival_rate: float, service_rate: float, agents: int) -> floa
     top = a**agents / math.factorial(agents) / (1 - rho)
     p_wait = top / (terms + top)
     return p_wait / (agents * service_rate - arrival_rate)
+
+
+#: The book's queue: 40 messages per hour, 6 per agent-hour (10 minutes each), 8 agents.
+BOOK_QUEUE = {"arrival_rate": 40.0, "service_rate": 6.0, "agents": 8}
+
+
+def wait_with_assistant(automated_share: float, arrival_rate: float = BOOK_QUEUE["arrival_rate"],
+                        service_rate: float = BOOK_QUEUE["service_rate"],
+                        agents: int = BOOK_QUEUE["agents"]) -> float:
+    """Mean wait over *all* messages when a share of them is answered automatically.
+
+    Automatically answered messages wait zero; the rest form an M/M/c queue with arrivals
+    ``(1 - automated_share) * arrival_rate`` (:func:`erlang_c_wait`). In the time unit of the
+    rates (hours for the book's per-hour rates; multiply by 60 for minutes).
+
+    Raises
+    ------
+    ValueError
+        A share outside [0, 1], or a queue that is unstable even after automation.
+
+    Examples
+    --------
+    >>> round(wait_with_assistant(0.0) * 60, 2)     # the book's queue without an assistant
+    4.0
+    """
+    a = _check_number(automated_share, "automated_share", 0, 1, hint="a share such as 0.25")
+    if a >= 1:
+        return 0.0
+    return (1 - a) * erlang_c_wait(arrival_rate * (1 - a), service_rate, agents)
 
 
 def simulate_queue(arrival_rate: float, service_rate: float, agents: int, n: int = 20000,

@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 __all__ = ["RetailWorld", "BrowsePolicy", "PopularityPolicy", "RecommenderPolicy", "OraclePolicy",
-           "ab_test", "summarize_ab", "peeking_study", "email_experiment", "world_matrix", "recommendation_lift", "log_profile",
+           "ab_test", "summarize_ab", "peeking_study", "ABTask", "recommendation_ab_task",
+           "BOOK_HISTORY_DAYS", "BOOK_BROWSE_SLATE", "BOOK_SLATE", "BOOK_TEST_DAYS", "email_experiment", "world_matrix", "recommendation_lift", "log_profile",
            "shop_transactions", "SHOP_COLUMNS"]
 
 
@@ -357,10 +359,30 @@ def ab_test(world: RetailWorld, policies: dict, days: int = 14, seed: int = 0) -
     return out
 
 
-def summarize_ab(visits: pd.DataFrame, control: str, treatment: str, level: float = 0.95) -> pd.DataFrame:
+def _per_customer(visits: pd.DataFrame, arm: str, num: str, den_filter=None) -> tuple[np.ndarray, np.ndarray]:
+    """Per customer of ``arm``: total of column ``num`` and number of rows (visits, or orders
+    when ``den_filter`` keeps only visits with a purchase)."""
+    v = visits[visits["arm"] == arm]
+    if den_filter is not None:
+        v = v[den_filter(v)]
+    g = v.groupby("customer")[num].agg(["sum", "size"])
+    return g["sum"].to_numpy(dtype=float), g["size"].to_numpy(dtype=float)
+
+
+def summarize_ab(visits: pd.DataFrame, control: str, treatment: str, level: float = 0.95,
+                 unit: str = "customer") -> pd.DataFrame:
     """Conversion per visit, revenue per visitor and items per order, with the difference
-    treatment - control, its 95% interval and p-value (Welch, per-unit outcomes)."""
-    from .marketing import difference_in_means
+    treatment - control, its interval and p-value.
+
+    :func:`ab_test` randomises customers, so the customer is the unit of analysis: with
+    ``unit="customer"`` (default) conversion per visit and items per order are ratios of
+    customer totals with customer-clustered (delta-method) standard errors
+    (:func:`retail_lab.marketing.difference_in_ratios`), and revenue per visitor is a mean
+    over customers (Welch). ``unit="visit"`` treats every visit (and order) as an independent
+    unit, as if visits had been randomised: its intervals are too narrow when a customer's
+    visits resemble each other; it is there to show that.
+    """
+    from .marketing import _check_level, difference_in_means, difference_in_ratios
 
     missing = [c for c in ("arm", "customer", "revenue", "items", "converted") if c not in visits.columns]
     if missing:
@@ -370,28 +392,74 @@ def summarize_ab(visits: pd.DataFrame, control: str, treatment: str, level: floa
     for arm in (control, treatment):
         if arm not in set(visits["arm"]):
             raise ValueError(f"arm {arm!r} not in the visits; arms are {sorted(set(visits['arm']))}")
+    if unit not in ("customer", "visit"):
+        raise ValueError(f"unit must be 'customer' (the randomised unit) or 'visit', got {unit!r}")
+    level = _check_level(level)
     per_visitor = visits.groupby(["arm", "customer"])["revenue"].sum().reset_index()
-    orders = visits[visits["items"] > 0]
-    metrics = {
-        "conversion rate (per visit)": lambda a: visits.loc[visits["arm"] == a, "converted"],
-        "revenue per visitor (GBP)": lambda a: per_visitor.loc[per_visitor["arm"] == a, "revenue"],
-        "items per order": lambda a: orders.loc[orders["arm"] == a, "items"],
-    }
+    ordered = lambda v: v["items"] > 0  # noqa: E731
     rows = []
-    for name, get in metrics.items():
-        e = difference_in_means(get(treatment), get(control), level)
+    for name in ("conversion rate (per visit)", "revenue per visitor (GBP)", "items per order"):
+        if name.startswith("revenue"):
+            get = lambda a: per_visitor.loc[per_visitor["arm"] == a, "revenue"]  # noqa: E731
+            e = difference_in_means(get(treatment), get(control), level)
+        elif unit == "visit":
+            v = visits if name.startswith("conversion") else visits[ordered(visits)]
+            col = "converted" if name.startswith("conversion") else "items"
+            e = difference_in_means(v.loc[v["arm"] == treatment, col], v.loc[v["arm"] == control, col], level)
+        else:
+            col, keep = ("converted", None) if name.startswith("conversion") else ("items", ordered)
+            e = difference_in_ratios(*_per_customer(visits, treatment, col, keep),
+                                     *_per_customer(visits, control, col, keep), level)
         rows.append((name, e.control_mean, e.treated_mean, e.diff, e.low, e.high,
                      e.diff / e.control_mean if e.control_mean else np.nan, e.p_value))
     return pd.DataFrame(rows, columns=["metric", control, treatment, "difference", "low", "high",
                                        "relative lift", "p_value"])
 
 
+def _clustered_daily_p(v: pd.DataFrame, days: int) -> np.ndarray:
+    """Two-sided p-value of the conversion-per-visit difference B - A after each day, on the
+    cumulative visits so far, with customer-clustered (delta-method) standard errors; NaN on
+    days when an arm has fewer than 2 visiting customers, or the standard error is 0 while
+    the rates differ; 1 when it is 0 and they are equal."""
+    p = np.full(days, np.nan)
+    stats_by_arm = {}
+    for arm in ("A", "B"):
+        d = v[v["arm"] == arm]
+        cust, pos = np.unique(d["customer"].to_numpy(), return_inverse=True)
+        Y = np.zeros((len(cust), days))
+        N = np.zeros((len(cust), days))
+        np.add.at(Y, (pos, d["day"].to_numpy()), d["converted"].to_numpy())
+        np.add.at(N, (pos, d["day"].to_numpy()), 1.0)
+        stats_by_arm[arm] = (Y.cumsum(axis=1), N.cumsum(axis=1))
+    ratio, var = {}, {}
+    for arm, (Y, N) in stats_by_arm.items():
+        seen = N > 0  # customers who have visited by each day
+        n = seen.sum(axis=0).astype(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = Y.sum(axis=0) / N.sum(axis=0)
+            e2 = ((Y - r * N) ** 2).sum(axis=0)  # customers not yet seen contribute 0
+            var[arm] = np.where(n >= 2, e2 / (n * (n - 1)) / (N.sum(axis=0) / n) ** 2, np.nan)
+        ratio[arm] = r
+    se = np.sqrt(var["A"] + var["B"])
+    d = ratio["B"] - ratio["A"]
+    # without spread (every customer so far converted on all or on none of their visits,
+    # possible in the first days of a small test) equal rates are no evidence of a difference
+    # (p = 1, as the pooled test gives), and unequal ones cannot be judged: that look is skipped
+    ok = np.isfinite(se) & (se > 0)
+    p[ok] = 2 * stats.norm.sf(np.abs(d[ok]) / se[ok])
+    p[np.isfinite(se) & (se == 0) & (d == 0)] = 1.0
+    return p
+
+
 def peeking_study(world: RetailWorld, policy, n_tests: int = 100, days: int = 28,
-                  alpha: float = 0.05) -> pd.DataFrame:
+                  alpha: float = 0.05, unit: str = "customer") -> pd.DataFrame:
     """A/A tests (the same policy in both arms) checked once at the end and once a day.
 
     Test ``s`` uses seed ``s``. After each day the cumulative conversions per visit of the two
-    arms are compared with the pooled two-proportion z-test.
+    arms are compared: with ``unit="customer"`` (default; customers are what :func:`ab_test`
+    randomises) by a z-test with customer-clustered standard errors
+    (:func:`retail_lab.marketing.difference_in_ratios`), with ``unit="visit"`` by the pooled
+    two-proportion z-test on visits.
 
     Returns
     -------
@@ -404,18 +472,26 @@ def peeking_study(world: RetailWorld, policy, n_tests: int = 100, days: int = 28
     n_tests = _check_int(n_tests, "n_tests")
     days = _check_int(days, "days")
     alpha = _check_level(alpha, "alpha", 0.05)
+    if unit not in ("customer", "visit"):
+        raise ValueError(f"unit must be 'customer' (the randomised unit) or 'visit', got {unit!r}")
     rows = []
     for s in range(n_tests):
         v = ab_test(world, {"A": policy, "B": policy}, days=days, seed=s)
-        daily = (v.groupby(["day", "arm"])["converted"].agg(["sum", "count"]).unstack("arm", fill_value=0)
-                 .reindex(columns=pd.MultiIndex.from_product([["sum", "count"], ["A", "B"]]), fill_value=0)
-                 .cumsum())
-        # a look is possible once both arms have had a visit (tiny worlds can start with none)
-        p = np.array([two_proportion_ztest(d[("sum", "B")], d[("count", "B")], d[("sum", "A")], d[("count", "A")])[1]
-                      if d[("count", "A")] > 0 and d[("count", "B")] > 0 else np.nan
-                      for _, d in daily.iterrows()])
+        if unit == "customer":
+            p = _clustered_daily_p(v, days)
+        else:
+            daily = (v.groupby(["day", "arm"])["converted"].agg(["sum", "count"]).unstack("arm", fill_value=0)
+                     .reindex(index=range(days), fill_value=0)
+                     .reindex(columns=pd.MultiIndex.from_product([["sum", "count"], ["A", "B"]]), fill_value=0)
+                     .cumsum())
+            # a look is possible once both arms have had a visit (tiny worlds can start with none)
+            p = np.array([two_proportion_ztest(d[("sum", "B")], d[("count", "B")], d[("sum", "A")],
+                                               d[("count", "A")])[1]
+                          if d[("count", "A")] > 0 and d[("count", "B")] > 0 else np.nan
+                          for _, d in daily.iterrows()])
         if np.isnan(p[-1]):
-            raise ValueError(f"test {s}: an arm had no visit in {days} days; use more customers or days")
+            raise ValueError(f"test {s}: an arm had no visit in {days} days (or, with unit='customer', fewer "
+                             "than 2 visiting customers); use more customers or days")
         rows.append((p[-1] < alpha, np.nanmin(p) < alpha, np.nanmin(p)))
     return pd.DataFrame(rows, columns=["final_significant", "any_significant", "min_p_value"])
 
@@ -505,6 +581,44 @@ def recommendation_lift(world: RetailWorld, history_days: int = 180, test_days: 
             "conversion_high": c["high"] / c["popularity"],
             "revenue_lift": r["relative lift"], "revenue_low": r["low"] / r["popularity"],
             "revenue_high": r["high"] / r["popularity"], "control_conversion": c["popularity"]}
+
+
+#: Chapter 6.1's A/B test: days of browsing history, products a browsing visit shows, products
+#: each arm shows, and days the test runs.
+BOOK_HISTORY_DAYS = 365
+BOOK_BROWSE_SLATE = 20
+BOOK_SLATE = 10
+BOOK_TEST_DAYS = 28
+
+
+@dataclass
+class ABTask:
+    """Chapter 6.1's simulated shop, its browsing history and the two policies it tests."""
+
+    world: RetailWorld
+    history: pd.DataFrame
+    policies: dict
+
+
+def recommendation_ab_task(seed: int = 0, history_days: int = BOOK_HISTORY_DAYS,
+                           browse_slate: int = BOOK_BROWSE_SLATE, k: int = BOOK_SLATE) -> ABTask:
+    """The shop, history and policies of chapter 6.1's A/B test.
+
+    ``RetailWorld(seed=seed)``; ``history_days`` of browsing (each visit shows
+    ``browse_slate`` products drawn by appeal, :class:`BrowsePolicy`); then arm "popularity"
+    shows the ``k`` best-selling products of that history and arm "EASE" the top ``k`` of EASE
+    fitted on it (``recsys.SIMULATED_SHOP_SETTINGS``). Run the test with
+    ``ab_test(task.world, task.policies, days=BOOK_TEST_DAYS, seed=seed)``.
+    """
+    from .recsys import EASE, SIMULATED_SHOP_SETTINGS
+
+    world = RetailWorld(seed=_check_seed(seed))
+    history = world.simulate_log(BrowsePolicy(world, k=browse_slate, seed=seed), days=history_days, seed=seed)
+    X = world_matrix(world, history)
+    counts = np.asarray(X.sum(axis=0)).ravel()
+    policies = {"popularity": PopularityPolicy(counts, k=k),
+                "EASE": RecommenderPolicy(EASE(**SIMULATED_SHOP_SETTINGS["EASE"]).fit(X), k=k)}
+    return ABTask(world, history, policies)
 
 
 def log_profile(log: pd.DataFrame) -> pd.Series:

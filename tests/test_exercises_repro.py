@@ -85,7 +85,7 @@ def test_data_questions_right_and_wrong(real_data, monkeypatch):
             assert not check(*key, truth + "x")
         else:
             assert not check(*key, truth * 1.2)
-            if 0 < truth < 1:
+            if 0.01 <= truth < 1:  # a share: 100x is a percentage (not so for a tiny error such as 1e-4)
                 pct = check(*key, truth * 100)
                 assert not pct and "percentage" in repr(pct)
 
@@ -131,3 +131,31 @@ def test_warnings_to_stdout(capsys):
         warnings.showwarning = saved
     out = capsys.readouterr()
     assert "UserWarning: look here" in out.out and out.err == ""
+
+
+def test_gradient_check_case_is_the_chapter_network():
+    """Chapter 4's gradient check and exercise 4.3 build the network in one place; the bias
+    shift moves every bias, and a larger finite-difference step gives a larger error."""
+    from retail_lab.evaluation import gradient_check_case, gradient_check_errors
+
+    net, X, y = gradient_check_case(seed=0)
+    shifted, X2, y2 = gradient_check_case(seed=0, bias_shift=0.1)
+    np.testing.assert_array_equal(X, X2)
+    np.testing.assert_array_equal(y, y2)
+    for b, b2 in zip(net.biases_, shifted.biases_):
+        np.testing.assert_allclose(b2 - b, 0.1)
+    small, large = max(gradient_check_errors(shifted, X, y, 1e-5)), max(gradient_check_errors(shifted, X, y, 1e-2))
+    assert small < 1e-6 < large
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("ch", [c.legacy for c in CHAPTERS if c.legacy in
+                                ("ch01", "ch02", "ch03", "ch04", "ch05", "ch11", "ch12", "ch13", "ch14")])
+def test_setup_reports_settings_not_empty(ch, real_data, monkeypatch):
+    """Each checker module says what it computes with (tests/test_exercise_setups.py compares
+    these with what the chapter glued)."""
+    import importlib
+
+    monkeypatch.setenv("RETAIL_LAB_DATA", str(real_data))
+    setup = importlib.import_module(f"retail_lab.exercises.{ch}").setup()
+    assert setup and all(isinstance(v, (str, int, float)) for v in setup.values()), setup

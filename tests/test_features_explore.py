@@ -85,3 +85,50 @@ def test_countries_and_cancellations(tx):
     canc = explore.cancellations_by_month(raw)
     assert canc["cancelled_lines"].tolist() == [1, 0]
     assert canc["cancelled_value"].iloc[0] == 2.0
+
+
+def _shop_over_a_year(n_customers: int = 40, seed: int = 0) -> pd.DataFrame:
+    """Random purchase lines of ``n_customers`` over 2011, enough for both task cutoffs."""
+    rng = np.random.default_rng(seed)
+    n = 1200
+    return pd.DataFrame({
+        "InvoiceNo": [str(i) for i in range(n)],
+        "StockCode": rng.choice(list("ABCDEFG"), n),
+        "Quantity": rng.integers(1, 10, n),
+        "UnitPrice": rng.uniform(0.5, 5.0, n).round(2),
+        "CustomerID": [f"c{c}" for c in rng.integers(0, n_customers, n)],
+        "Country": "UK",
+        "InvoiceDate": pd.Timestamp("2011-01-01") + pd.to_timedelta(rng.integers(0, 360, n), unit="D"),
+    })
+
+
+def test_repurchase_task_is_the_books_task_on_any_shop():
+    """One definition of chapter 3's task: the two datasets at the book's cutoffs, scaled with
+    the training customers' statistics only."""
+    from retail_lab.features import (REPURCHASE_HORIZON_DAYS, REPURCHASE_TEST_CUTOFF, REPURCHASE_TRAIN_CUTOFF,
+                                     repurchase_dataset, repurchase_task)
+
+    tx = _shop_over_a_year()
+    task = repurchase_task(tx)
+    assert (str(task.train_cutoff.date()), str(task.test_cutoff.date()), task.horizon_days) == (
+        REPURCHASE_TRAIN_CUTOFF, REPURCHASE_TEST_CUTOFF, REPURCHASE_HORIZON_DAYS) == ("2011-05-01", "2011-08-01", 90)
+    X, y = repurchase_dataset(tx, "2011-05-01")
+    Xt, yt = repurchase_dataset(tx, "2011-08-01")
+    pd.testing.assert_frame_equal(task.X_raw, X)
+    pd.testing.assert_series_equal(task.y_test, yt)
+    np.testing.assert_allclose(task.scaler.mean_, X.mean())  # training statistics ...
+    np.testing.assert_allclose(task.X_test, task.scaler.transform(Xt.to_numpy(float)))  # ... applied to the test set
+    A, V, ya, yv = task.validation_split(share=0.25, seed=0)
+    assert len(A) + len(V) == len(X) and len(ya) == len(A) and set(np.unique(yv)) <= {0.0, 1.0}
+    unscaled = repurchase_task(tx, log=False, standardize=False)
+    assert unscaled.scaler is None and unscaled.X.equals(repurchase_dataset(tx, "2011-05-01", log=False)[0])
+
+
+def test_repurchase_task_tests_on_another_table_and_refuses_a_test_before_training():
+    from retail_lab.features import repurchase_task
+
+    tx, other = _shop_over_a_year(seed=0), _shop_over_a_year(seed=1)
+    task = repurchase_task(tx, test_tx=other)
+    assert task.X_test_raw.equals(repurchase_task(other).X_test_raw)
+    with pytest.raises(ValueError, match="must be after train_cutoff"):
+        repurchase_task(tx, train_cutoff="2011-08-01", test_cutoff="2011-05-01")

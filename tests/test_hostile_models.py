@@ -686,7 +686,7 @@ def test_peeking_study_parameters_and_tiny_worlds():
 def test_peeking_study_unchanged_on_a_normal_world():
     """Values computed with the previous implementation (pivot_table) on the same world."""
     w = sim.RetailWorld(n_customers=400, n_items=50, seed=3)
-    aa = sim.peeking_study(w, sim.PopularityPolicy(w.appeal), n_tests=4, days=10)
+    aa = sim.peeking_study(w, sim.PopularityPolicy(w.appeal), n_tests=4, days=10, unit="visit")
     np.testing.assert_allclose(aa["min_p_value"], [0.342782, 0.080925, 0.178565, 0.488541], atol=1e-6)
 
 

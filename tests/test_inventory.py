@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import BaseEstimator
 
 from retail_lab import inventory as inv
 
@@ -270,3 +271,185 @@ def test_keras_global_uses_covariates_known_in_advance():
         plain.predict(days, X=X)
     with pytest.raises(ValueError, match="no row for"):
         inv.KerasGlobal(**params).fit(train, X=X.iloc[:10])
+
+
+# ----------------------------------------------------------------- chapter 6.3's task and its repeated backtest
+
+def _lines(rows):
+    return pd.DataFrame(rows, columns=["StockCode", "Quantity", "InvoiceDate"]).assign(
+        InvoiceDate=lambda d: pd.to_datetime(d["InvoiceDate"]))
+
+
+def test_clean_demand_keeps_sales_without_a_customer_id():
+    from retail_lab import quality
+
+    cols = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country"]
+    raw = pd.DataFrame([("1", "1000A", "a", 2, "2011-01-01 10:00", 1.0, "7", "UK"),
+                        ("1", "1000A", "a", 2, "2011-01-01 10:00", 1.0, "7", "UK"),   # duplicate
+                        ("2", "20003", "c", 1, "2011-01-06 10:00", 1.0, None, "UK"),  # no customer id
+                        ("3", "POST", "postage", 1, "2011-01-06 11:00", 18.0, "8", "FR")], columns=cols)
+    raw["InvoiceDate"] = pd.to_datetime(raw["InvoiceDate"])
+    raw["CustomerID"] = raw["CustomerID"].astype("string")
+    kept = inv.clean_demand(raw).clean
+    assert sorted(kept["StockCode"]) == ["1000A", "20003"], "the sale without a customer id is still demand"
+    assert len(quality.clean(raw).clean) == 1, "the full cleaning would drop it"
+
+
+def test_book_demand_ranks_products_in_the_selection_window_only():
+    tx = _lines([("a", 5, "2011-01-03"), ("b", 3, "2011-01-04"), ("b", 4, "2011-01-05"),  # in the window: b 7, a 5
+                 ("c", 100, "2011-02-10"),                                               # after it
+                 ("c", 1, "2010-12-30"), ("a", 2, "2011-02-12")])
+    Y, closed, window = inv.book_demand(tx, start="2011-01-01", end="2011-02-01", n_products=2)
+    assert list(Y.columns) == ["b", "a"], "ordered by units sold in the window; c sells only outside it"
+    assert Y.index[0] == pd.Timestamp("2010-12-30") and Y.index[-1] == pd.Timestamp("2011-02-12")
+    assert Y["a"].sum() == 7, "Y covers every day of the data, not only the window"
+    assert closed.equals(inv.closed_days(tx)) and len(window) == 3
+    task = inv.book_demand(tx, start="2011-01-01", end="2011-02-01", n_products=1)
+    assert list(task.Y.columns) == ["b"] and task.Y is not None
+    with pytest.raises(ValueError, match="must come before"):
+        inv.book_demand(tx, start="2011-02-01", end="2011-01-01")
+    with pytest.raises(ValueError, match="no sale"):
+        inv.book_demand(tx, start="2012-01-01", end="2012-02-01")
+    with pytest.raises(ValueError, match="n_products"):
+        inv.book_demand(tx, n_products=0)
+
+
+def test_book_demand_defaults_are_the_chapters_settings():
+    import inspect
+
+    params = inspect.signature(inv.book_demand).parameters
+    assert params["start"].default == inv.SELECTION_START == "2011-01-01"
+    assert params["end"].default == inv.SELECTION_END == "2011-10-01"
+    assert params["n_products"].default == inv.N_PRODUCTS == 50
+    assert inv.SEEDS == (0, 1, 2, 3, 4)
+
+
+def test_backtest_origins_offset_gives_the_weeks_just_before():
+    Y = weekly_series(weeks=20)
+    last, before = inv.backtest_origins(Y), inv.backtest_origins(Y, offset=8)
+    assert before[-1] + pd.Timedelta(days=7) == last[0] and len(before) == 8
+    assert inv.backtest_origins(Y, n=2, offset=1)[-1] == last[-2]
+    with pytest.raises(ValueError, match="offset must be"):
+        inv.backtest_origins(Y, offset=-1)
+    with pytest.raises(ValueError, match="no training day"):
+        inv.backtest_origins(Y, offset=12)
+
+
+def test_forecast_bias_by_hand():
+    idx = pd.date_range("2011-01-03", periods=4)
+    actual = pd.DataFrame({"a": [1, 2, 3, 4], "b": [10, 10, 10, 10]}, index=idx)
+    F = pd.DataFrame({"a": [1.0, 1.0], "b": [5.0, 5.0]}, index=idx[2:])
+    assert inv.forecast_bias(actual, F) == pytest.approx(12 / 27 - 1)  # only the forecast days count
+    assert inv.forecast_bias(actual, actual.astype(float)) == 0
+    with pytest.raises(ValueError, match="cover every day"):
+        inv.forecast_bias(actual.iloc[:2], F)
+    with pytest.raises(ValueError, match="undefined"):
+        inv.forecast_bias(actual * 0, F)
+    with pytest.raises(TypeError, match="DataFrame"):
+        inv.forecast_bias(actual, F.to_numpy())
+
+
+def test_policy_backtest_is_the_chapters_protocol():
+    """Error spread on the first half of the windows, the policy on the second half."""
+    Y = weekly_series(weeks=16, seed=2)
+    closed = Y.index[Y.index.day_of_week == 5]
+    origins = inv.backtest_origins(Y, n=4)
+    _, forecasts = inv.backtest(Y, {"naive": inv.Naive(closed), "ma": inv.MovingAverage(14, closed)}, origins)
+    value = pd.Series({"A": 2.0, "B": 3.0})
+    out = inv.policy_backtest(Y, forecasts, origins, value, service_level=0.9)
+    days = pd.date_range(origins[2], periods=14)
+    sigmas = {k: (Y.loc[F.index] - F).loc[: origins[2] - pd.Timedelta(days=1)].std() for k, F in forecasts.items()}
+    expected = inv.compare_policies(Y.loc[days], {k: F.loc[days] for k, F in forecasts.items()}, sigmas, value,
+                                    service_level=0.9)
+    pd.testing.assert_frame_equal(out, expected)
+    with pytest.raises(ValueError, match="at least 2 origins"):
+        inv.policy_backtest(Y, forecasts, origins[:1], value)
+
+
+class _SeedShift(BaseEstimator):
+    """A stand-in for a trained network: forecasts the history's last-28-day mean plus ``seed``
+    (so each seed's forecasts are known exactly), from any later origin without refitting."""
+
+    def __init__(self, seed=0, closed=()):
+        self.seed = seed
+        self.closed = closed
+
+    def fit(self, Y):
+        self.Y_ = Y.astype(float)
+        return self
+
+    def predict(self, dates, history=None):
+        base = self.Y_ if history is None else history
+        return pd.DataFrame(np.tile(base.iloc[-28:].mean().to_numpy() + self.seed, (len(dates), 1)), index=dates,
+                            columns=base.columns)
+
+
+def test_repeated_backtest_runs_baselines_once_and_the_model_per_seed():
+    Y = weekly_series(weeks=14)
+    closed = Y.index[Y.index.day_of_week == 5]
+    sets = {"late": inv.backtest_origins(Y, n=2), "early": inv.backtest_origins(Y, n=2, offset=2)}
+    base = {"naive": inv.Naive(closed), "ma": inv.MovingAverage(14, closed)}
+    model = _SeedShift()
+    runs = inv.repeated_backtest(Y, base, model, sets, seeds=(0, 3), name="net",
+                                 unit_value=pd.Series({"A": 1.0, "B": 1.0}))
+    assert len(runs) == 2 * (2 + 2)
+    assert runs.groupby("period", sort=False).size().to_dict() == {"late": 4, "early": 4}
+    assert sorted(runs.loc[runs["method"] == "net", "seed"]) == [0, 0, 3, 3]
+    assert (runs.loc[runs["method"] != "net", "seed"] == -1).all()
+    assert {"MAE", "WAPE", "MASE", "bias", "total_cost", "turnover_days", "fill_rate"} <= set(runs.columns)
+    # the baselines' rows are backtest's (one run per period) ...
+    summary, F = inv.backtest(Y, base, sets["early"])
+    early = runs[runs["period"] == "early"].set_index(["method", "seed"])
+    assert early.loc[("ma", -1), "MASE"] == pytest.approx(summary.loc["ma", "MASE"])
+    assert early.loc[("ma", -1), "bias"] == pytest.approx(inv.forecast_bias(Y, F["ma"]))
+    # ... and the model's are a clone with that seed, forecasting from each origin of the set
+    days = [d for o in sets["early"] for d in pd.date_range(o, periods=7)]
+    expected = sum(float(Y[Y.index < o].iloc[-28:].sum(axis=None)) / 28 * 7 + 3 * 7 * 2 for o in sets["early"])
+    assert early.loc[("net", 3), "bias"] == pytest.approx(expected / Y.loc[days].to_numpy().sum() - 1)
+    assert model.seed == 0 and not hasattr(model, "Y_"), "the template is cloned, never fitted"
+    with pytest.raises(ValueError, match="also a baseline"):
+        inv.repeated_backtest(Y, base, model, sets, name="naive")
+    with pytest.raises(ValueError, match="seeds is empty"):
+        inv.repeated_backtest(Y, base, model, sets, seeds=())
+    with pytest.raises(ValueError, match="origin_sets is empty"):
+        inv.repeated_backtest(Y, base, model, {})
+
+
+def test_compare_with_best_verdicts_by_hand():
+    def runs(model_values):
+        rows = [("p", "a", -1, 0.9), ("p", "b", -1, 0.8)] + [("p", "m", s, v) for s, v in enumerate(model_values)]
+        return pd.DataFrame(rows, columns=["period", "method", "seed", "MASE"])
+
+    out = inv.compare_with_best(runs([0.6, 0.7]), "m").loc["p"]
+    assert out["best"] == "b" and out["best_value"] == 0.8 and out["verdict"] == "beats" and out["wins"] == 2
+    assert out["gain_low"] == pytest.approx(1 - 0.7 / 0.8) and out["gain_high"] == pytest.approx(1 - 0.6 / 0.8)
+    assert out["mean"] == pytest.approx(0.65) and (out["low"], out["high"]) == (0.6, 0.7)
+    assert inv.compare_with_best(runs([0.85, 0.95]), "m").loc["p", "verdict"] == "loses to"
+    tie = inv.compare_with_best(runs([0.7, 0.85]), "m").loc["p"]
+    assert tie["verdict"] == "ties with" and tie["wins"] == 1
+    with pytest.raises(ValueError, match="runs of 'x'"):
+        inv.compare_with_best(runs([0.7]), "x")
+    with pytest.raises(ValueError, match="misses column"):
+        inv.compare_with_best(runs([0.7]).drop(columns="MASE"), "m")
+
+
+def test_keras_global_loss_decides_median_or_mean():
+    """On skewed demand with no pattern (lognormal, sigma 1: median = mean * exp(-1/2)), a
+    network trained on absolute error forecasts about the median, on squared error the mean."""
+    rng = np.random.default_rng(0)
+    idx = pd.date_range("2011-01-03", periods=280)
+    Y = pd.DataFrame({p: rng.lognormal(np.log(m), 1.0, len(idx)) for p, m in (("a", 10), ("b", 30), ("c", 5))},
+                     index=idx)
+    params = dict(lags=7, hidden=(8,), epochs=25, batch_size=128, learning_rate=0.01, seed=0)
+    origins = inv.backtest_origins(Y, n=8)
+    bias = {}
+    for loss in ("mae", "mse"):
+        m = inv.KerasGlobal(loss=loss, **params).fit(Y[Y.index < origins[0]])
+        _, F = inv.backtest(Y, {loss: m}, origins, prefitted=[loss])
+        bias[loss] = inv.forecast_bias(Y, F[loss])
+    truth = Y[Y.index < origins[0]]
+    median_gap = truth.median().sum() / truth.mean().sum() - 1  # about exp(-0.5) - 1 = -0.39
+    assert bias["mae"] == pytest.approx(median_gap, abs=0.12), bias
+    assert abs(bias["mse"]) < 0.15 and bias["mse"] > bias["mae"] + 0.2, bias
+    with pytest.raises(ValueError, match="loss must be one of"):
+        inv.KerasGlobal(loss="huber").fit(Y)

@@ -148,3 +148,109 @@ def test_keras_history_is_a_frame_per_epoch():
     acc = float((m.predict(TEXTS[::5]) == np.array(LABELS[::5])).mean())
     assert h["val_accuracy"].iloc[-1] == pytest.approx(acc, abs=1e-6)
     assert set(m.fit(TEXTS, LABELS).history_.columns) == {"accuracy", "loss"}  # refit starts over
+
+
+# --------------------------------------------------------------------------- how far accuracy travels
+MESSAGES = ["I want to cancel order 1234567", "How can I get a refund for my order?",
+            "I need help to track my delivery 555555", "Please check the invoice #00108",
+            "can you help me talk to a human agent", "I would like to change my shipping address"]
+
+
+@pytest.mark.parametrize("style", service.REPHRASE_STYLES)
+def test_rephrase_is_seeded_keeps_numbers_and_changes_wording(style):
+    a = service.rephrase(MESSAGES, style=style, seed=3)
+    assert a == service.rephrase(MESSAGES, style=style, seed=3), "same seed, same output"
+    assert len(a) == len(MESSAGES) and all(isinstance(t, str) and t for t in a)
+    assert sum(x != y for x, y in zip(a, MESSAGES)) >= len(MESSAGES) - 1, "almost every message is rewritten"
+    for before, after in zip(MESSAGES, a):
+        for number in ("1234567", "555555", "00108"):
+            assert (number in before) == (number in after), "order and invoice numbers are kept"
+    many = [m for _ in range(20) for m in MESSAGES]
+    assert len(set(service.rephrase(many, style=style, seed=0))) > len(MESSAGES), "choices vary by message"
+
+
+def test_rephrase_styles_do_what_they_say():
+    many = [m for _ in range(30) for m in MESSAGES]
+    coll = service.rephrase(many, style="colloquial", seed=0)
+    assert all(t == t.lower() for t in coll)
+    assert any(" u " in f" {t} " or "pls" in t or "thx" in t or "wanna" in t for t in coll)
+    reworded = service.rephrase(many, style="reworded", seed=0)
+    keywords = ("refund", "invoice", "cancel", "human agent", "shipping address")
+    before = sum(k in t.lower() for t in many for k in keywords)
+    after = sum(k in t.lower() for t in reworded for k in keywords)
+    assert after < 0.4 * before, "most key retail words are replaced by everyday synonyms"
+    assert service.rephrase([], style="both") == []
+
+
+def test_rephrase_rejects_bad_input():
+    with pytest.raises(ValueError, match="style must be one of"):
+        service.rephrase(MESSAGES, style="shouty")
+    with pytest.raises(TypeError, match="single string"):
+        service.rephrase("cancel my order")
+    with pytest.raises(ValueError, match="seed"):
+        service.rephrase(MESSAGES, seed=-1)
+
+
+def test_robustness_sets_are_rewrites_of_the_same_messages():
+    sets = service.robustness_sets(MESSAGES, seed=2, typo_rate=0.3)
+    assert list(sets) == ["as written", "typos", "colloquial", "reworded", "both"]
+    assert sets["as written"] == MESSAGES and all(len(v) == len(MESSAGES) for v in sets.values())
+    assert sets["typos"] == [service.add_typos(t, 0.3, seed=2 + i) for i, t in enumerate(MESSAGES)]
+    assert sets["reworded"] == service.rephrase(MESSAGES, "reworded", seed=2)
+
+
+def test_score_with_interval_matches_sklearn_and_averages_runs():
+    from sklearn.metrics import accuracy_score, f1_score
+
+    from retail_lab.service import _macro_f1_counts
+
+    rng = np.random.default_rng(0)
+    y = rng.choice(list("abcde"), 300)
+    p1 = np.where(rng.random(300) < 0.7, y, rng.choice(list("abcdef"), 300))
+    p2 = np.where(rng.random(300) < 0.5, y, rng.choice(list("abcde"), 300))
+    s = service.score_with_interval(y, p1, n_boot=200)
+    assert s["accuracy"] == pytest.approx(accuracy_score(y, p1))
+    assert s["macro_f1"] == pytest.approx(f1_score(y, p1, average="macro"))
+    assert s["macro_f1_lo"] < s["macro_f1"] < s["macro_f1_hi"] and s["accuracy_sd"] == 0 and s["runs"] == 1
+    # each bootstrap row is scored as scikit-learn scores that resample (labels present in it)
+    codes = {c: i for i, c in enumerate("abcdef")}
+    yc, pc = np.array([codes[v] for v in y]), np.array([codes[v] for v in p1])
+    idx = rng.integers(0, 300, size=(5, 300))
+    got = _macro_f1_counts(yc, pc, 6, idx)
+    for row, (acc, f1) in zip(idx, got):
+        assert acc == pytest.approx(accuracy_score(yc[row], pc[row]))
+        assert f1 == pytest.approx(f1_score(yc[row], pc[row], average="macro"))
+    two = service.score_with_interval(y, [p1, p2], n_boot=200)
+    assert two["macro_f1"] == pytest.approx((f1_score(y, p1, average="macro") + f1_score(y, p2, average="macro")) / 2)
+    assert two["macro_f1_sd"] > 0 and two["runs"] == 2
+    with pytest.raises(ValueError, match="lengths differ"):
+        service.score_with_interval(y, p1[:10])
+
+
+def test_wait_with_assistant_is_erlang_c_on_the_handed_over_share():
+    q = service.BOOK_QUEUE
+    assert service.wait_with_assistant(0.0) == pytest.approx(
+        service.erlang_c_wait(q["arrival_rate"], q["service_rate"], q["agents"]))
+    assert service.wait_with_assistant(1.0) == 0.0
+    assert service.wait_with_assistant(0.25, 40, 6, 8) == pytest.approx(0.75 * service.erlang_c_wait(30, 6, 8))
+    waits = [service.wait_with_assistant(a) for a in np.linspace(0, 1, 11)]
+    assert all(a > b for a, b in zip(waits[:-1], waits[1:])), "more automation, shorter wait"
+    with pytest.raises(ValueError, match="automated_share"):
+        service.wait_with_assistant(1.5)
+    with pytest.raises(ValueError, match="unstable"):
+        service.wait_with_assistant(0.0, 50, 6, 8)
+
+
+def test_automated_agrees_with_tradeoff_and_family_split_is_the_low_threshold_template_split():
+    clf = service.TfidfIntentClassifier().fit(TEXTS, LABELS)
+    r = service.Responder(clf, TEXTS, LABELS, RESPONSES, threshold=0.6)
+    msgs = TEXTS + ["", "12345678", "what is the weather"]
+    truth = LABELS + ["cancel_order"] * 3
+    for t in (0.0, 0.6, 0.9):
+        auto = r.automated(msgs, threshold=t)
+        assert auto.dtype == bool and len(auto) == len(msgs) and not auto[len(TEXTS)]
+        assert auto.mean() == pytest.approx(r.tradeoff(msgs, truth, thresholds=[t])["automation_rate"].iloc[0])
+    assert (r.automated(msgs) == r.automated(msgs, threshold=0.6)).all()
+    tr, te = service.family_split(TEXTS, LABELS, seed=1)
+    tr2, te2 = service.template_split(TEXTS, LABELS, seed=1, threshold=service.FAMILY_THRESHOLD)
+    assert (tr == tr2).all() and (te == te2).all()

@@ -630,3 +630,22 @@ def test_property_no_other_customers_name_or_place(words):
     a = _ent_responder().answer(message)
     assert _foreign_names(a.text, message, ENT_WORDS) == [], (message, a.text)
     assert _foreign(a.text, message, 3) == []
+
+
+@pytest.mark.parametrize("style", service.REPHRASE_STYLES)
+def test_rephrase_survives_odd_messages(style):
+    odd = ["", "   ", "!!!", "我想取消订单", "🙂" * 30, "ORDER 12345 " * 200, "I want to", "refund?"]
+    out = service.rephrase(odd, style=style, seed=0)
+    assert len(out) == len(odd) and all(isinstance(t, str) for t in out)
+    assert "12345" in out[5], "identifiers survive rewriting"
+    with pytest.raises(ValueError, match="missing"):
+        service.rephrase(["cancel order", None], style=style)
+
+
+def test_score_with_interval_rejects_empty_and_mismatched_predictions():
+    with pytest.raises(ValueError, match="empty"):
+        service.score_with_interval(["a", "b"], [])
+    with pytest.raises(ValueError, match="lengths differ"):
+        service.score_with_interval(["a", "b"], [["a", "b"], ["a"]])
+    with pytest.raises(ValueError, match="level"):
+        service.score_with_interval(["a", "b"], ["a", "b"], level=1.5)

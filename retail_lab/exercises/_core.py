@@ -45,6 +45,10 @@ class Question:
         Relative tolerance for ``"float"`` answers.
     hint : str
         Shown when the answer is wrong.
+    needs_code : bool
+        True when answering requires changing the chapter's code or a parameter and computing
+        something the chapter does not print (every chapter has at least one such exercise;
+        a test checks that the answer appears in none of the chapter's stored outputs).
     """
 
     chapter: str
@@ -53,6 +57,7 @@ class Question:
     kind: str = "float"
     rel_tol: float = 0.01
     hint: str = ""
+    needs_code: bool = False
 
     @property
     def id(self) -> str:

@@ -15,11 +15,25 @@ def _clean_retail():
 
 @functools.lru_cache(maxsize=1)
 def _demand_clean():
-    from .. import quality
     from ..datasets import load_online_retail
+    from ..inventory import clean_demand
 
-    raw = load_online_retail()
-    return quality.clean(raw, apply=[r.name for r in quality.rules() if r.name != "missing_customer_id"]).clean
+    return clean_demand(load_online_retail()).clean
+
+
+@functools.lru_cache(maxsize=1)
+def _repurchase_task(log: bool = True):
+    """The book's repurchase task (chapter 3's) on the clean Online Retail lines."""
+    from ..features import repurchase_task
+
+    return repurchase_task(_clean_retail().clean, log=log)
+
+
+def _repurchase_setup() -> dict:
+    """The repurchase task's settings, as the chapters that use it glue them."""
+    task = _repurchase_task()
+    return {"train_cutoff": str(task.train_cutoff.date()), "test_cutoff": str(task.test_cutoff.date()),
+            "horizon_days": task.horizon_days, "n_train": len(task.X), "n_test": len(task.X_test)}
 
 
 def _rec_split():

@@ -1,11 +1,30 @@
-"""Exercises of chapter 4 Mathematics (notebooks/04_math.ipynb): each checker computes its answer."""
+"""Exercises of chapter 4 Mathematics (notebooks/04_math.ipynb): each checker computes its answer
+with the chapter's own task functions."""
 
 from __future__ import annotations
+
+import inspect
 
 import numpy as np
 
 from ._core import Question, register
-from ._data import _clean_retail
+
+#: The gradient check of the chapter: seed of the network and batch, and the shift of every
+#: bias away from the ReLU kink.
+SEED = 0
+BIAS_SHIFT = 0.1
+#: The finite-difference step exercise 4.3 asks about.
+EXERCISE_STEP = 1e-2
+
+
+def setup() -> dict:
+    """The values the checkers compute with; the chapter glues the ones it used."""
+    from ..evaluation import gradient_check_case
+    from ..nn import numerical_gradients
+
+    _, X, _ = gradient_check_case(seed=SEED, bias_shift=BIAS_SHIFT)
+    return {"seed": SEED, "n_examples": len(X), "bias_shift": BIAS_SHIFT,
+            "step": inspect.signature(numerical_gradients).parameters["h"].default}
 
 
 def _sigmoid_slope_at_0() -> float:
@@ -20,13 +39,11 @@ def _conv_output_length() -> int:
     return len(conv1d(np.zeros(100), np.zeros(7)))
 
 
-def _strongest_lag() -> int:
-    from ..explore import daily_units
-    from ..nn import least_squares_filter
+def _gradient_error_at_step() -> float:
+    from ..evaluation import gradient_check_case, gradient_check_errors
 
-    s = daily_units(_clean_retail().clean)
-    kernel, _ = least_squares_filter(((s - s.mean()) / s.std()).to_numpy(), 14)
-    return int(14 - np.argmax(kernel))
+    net, X, y = gradient_check_case(seed=SEED, bias_shift=BIAS_SHIFT)
+    return max(gradient_check_errors(net, X, y, h=EXERCISE_STEP))
 
 
 register(
@@ -34,6 +51,8 @@ register(
              "Use sigma'(z) = sigma(z) (1 - sigma(z))."),
     Question("ch04", "q2", _conv_output_length, "int", 0.0,
              "The kernel must fit entirely inside the series at every position."),
-    Question("ch04", "q3", _strongest_lag, "int", 0.0,
-             "Column j of the window is lag 14 - j; find the largest kernel weight."),
+    Question("ch04", "q3", _gradient_error_at_step, "float", 0.05,
+             "max(evaluation.gradient_check_errors(net, X, y, h=1e-2)) on the network of the "
+             "gradient-check cell (biases shifted by 0.1); answer a number such as 1.5e-4.",
+             needs_code=True),
 )

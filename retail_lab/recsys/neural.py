@@ -38,7 +38,8 @@ from .evaluation import mean_metric
 from .models import Recommender, check_interactions
 from .settings import BOOK_SETTINGS
 
-__all__ = ["KerasRecommender", "BPRMF", "NeuMF", "TwoTower", "SASRec", "BOOK_SETTINGS", "user_features",
+__all__ = ["KerasRecommender", "BPRMF", "NeuMF", "TwoTower", "SASRec", "BOOK_SETTINGS", "bpr_mf_model",
+           "two_tower_model", "item_tower_layer", "layer_table", "user_features",
            "item_features", "purchase_sequences", "next_period_examples", "count_params", "load_model",
            "read_marker"]
 
@@ -185,6 +186,31 @@ def count_params(model) -> int:
     return int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
 
 
+def layer_table(model) -> pd.DataFrame:
+    """One row per layer of a Keras model, in order: what a reader compares two builds by.
+
+    Returns
+    -------
+    DataFrame
+        ``layer`` (class name), ``output shape`` (without the batch dimension; "-" for a
+        layer with several outputs), ``weights`` (shapes of all its weights, trainable or
+        not) and ``parameters`` (trainable), indexed by position.
+
+    Example
+    -------
+    >>> layer_table(bpr_mf_model(3, 4, dim=2))["parameters"].tolist()  # doctest: +SKIP
+    [0, 0, 0, 6, 8, 4]
+    """
+    rows = []
+    for layer in model.layers:
+        out = getattr(layer, "output", None)
+        shape = tuple(out.shape[1:]) if hasattr(out, "shape") else "-"
+        rows.append({"layer": type(layer).__name__, "output shape": shape,
+                     "weights": [tuple(int(d) for d in w.shape) for w in layer.weights],
+                     "parameters": int(sum(int(np.prod(w.shape)) for w in layer.trainable_weights))})
+    return pd.DataFrame(rows).rename_axis("position")
+
+
 # --------------------------------------------------------------------------- features
 
 
@@ -316,6 +342,91 @@ def _history_input(W: sp.csr_matrix) -> np.ndarray:
     n = np.sqrt(np.asarray(W.multiply(W).sum(axis=1)).ravel())
     n[n == 0] = 1.0
     return (sp.diags(1.0 / n) @ W).toarray().astype(np.float32)
+
+
+# --------------------------------------------------------------------------- model builders
+
+
+def bpr_mf_model(n_users: int, n_items: int, dim: int = 64, l2: float = 1e-6):
+    """The Keras model :class:`BPRMF` trains (functional API), untrained.
+
+    Inputs ``user``, ``item`` (bought) and ``negative`` (not bought), each a batch of int32
+    indices; output ``s(u, i) - s(u, j)`` with ``s(u, i) = p_u . q_i + b_i``, the difference
+    the BPR loss ``softplus(-diff)`` pushes up. Layers ``user_emb``, ``item_emb`` (L2 penalty
+    ``l2``) and ``item_bias``; ``n_users * dim + n_items * (dim + 1)`` parameters.
+
+    Returns
+    -------
+    keras.Model
+        Named ``"bpr_mf"``.
+
+    Example
+    -------
+    >>> count_params(bpr_mf_model(n_users=3, n_items=4, dim=2))  # doctest: +SKIP
+    18
+    """
+    keras = _keras()
+    reg = keras.regularizers.L2(l2)
+    u = keras.Input((), dtype="int32", name="user")
+    i = keras.Input((), dtype="int32", name="item")
+    j = keras.Input((), dtype="int32", name="negative")
+    P = keras.layers.Embedding(n_users, dim, embeddings_regularizer=reg, name="user_emb")
+    Q = keras.layers.Embedding(n_items, dim, embeddings_regularizer=reg, name="item_emb")
+    B = keras.layers.Embedding(n_items, 1, name="item_bias")
+    pu = P(u)
+    s_i = keras.ops.sum(pu * Q(i), axis=-1) + keras.ops.squeeze(B(i), -1)
+    s_j = keras.ops.sum(pu * Q(j), axis=-1) + keras.ops.squeeze(B(j), -1)
+    return keras.Model([u, i, j], s_i - s_j, name="bpr_mf")
+
+
+def two_tower_model(n_countries: int, band, tokens, dim: int = 64, hidden: int = 256,
+                    dropout: float = 0.5):
+    """The Keras model :class:`TwoTower` trains (functional API), untrained.
+
+    Customer tower: ``history`` (n_items recency-weighted purchase counts) -> dropout ->
+    dense ``hidden`` (tanh); ``country`` -> 8-dim embedding; concatenated with ``rfm`` (3
+    standardised values) -> dense ``dim`` (``user_vector``). Product tower (``item_tower``,
+    an ``ItemTower`` layer holding the product features as constant weights): id embedding +
+    price-band embedding + a projection of the description words, one ``dim``-vector per
+    product. Output: the dot product of the customer vector with every product vector, one
+    logit per product (softmax over the catalogue in the loss).
+
+    Parameters
+    ----------
+    n_countries : int
+        Rows of the country embedding (index 0 = unknown).
+    band : array of int, shape (n_items,)
+        Each product's price band (:func:`item_features`).
+    tokens : array of float, shape (n_items, n_tokens)
+        Each product's description words (:func:`item_features`).
+
+    Returns
+    -------
+    keras.Model
+        Named ``"two_tower"``, inputs ``history``, ``country``, ``rfm``.
+
+    Example
+    -------
+    >>> band, tokens, _ = item_features(split.train, split.items)  # doctest: +SKIP
+    >>> model = two_tower_model(n_countries=5, band=band, tokens=tokens, dim=64)  # doctest: +SKIP
+    """
+    keras = _keras()
+    band = np.asarray(band)
+    tokens = np.asarray(tokens, dtype=np.float32)
+    n_items = len(band)
+    hist = keras.Input((n_items,), name="history")
+    country = keras.Input((), dtype="int32", name="country")
+    rfm = keras.Input((3,), name="rfm")
+    h = keras.layers.Dropout(dropout)(hist)
+    h = keras.layers.Dense(hidden, activation="tanh")(h)
+    c = keras.layers.Embedding(n_countries, 8)(country)
+    z = keras.layers.Concatenate()([h, c, rfm])
+    user_vec = keras.layers.Dense(dim, name="user_vector")(z)
+    tower = _item_tower_layer()(n_items, int(band.max()) + 1, tokens.shape[1], dim, name="item_tower")
+    logits = tower(user_vec)
+    tower.band.assign(band.astype(np.int32))
+    tower.tokens.assign(tokens)
+    return keras.Model([hist, country, rfm], logits, name="two_tower")
 
 
 # --------------------------------------------------------------------------- base class
@@ -591,18 +702,7 @@ class BPRMF(KerasRecommender):
         self.n_users_ = split.X.shape[0]
 
     def _build(self):
-        keras = _keras()
-        reg = keras.regularizers.L2(self.l2)
-        u = keras.Input((), dtype="int32", name="user")
-        i = keras.Input((), dtype="int32", name="item")
-        j = keras.Input((), dtype="int32", name="negative")
-        P = keras.layers.Embedding(self.n_users_, self.dim, embeddings_regularizer=reg, name="user_emb")
-        Q = keras.layers.Embedding(self.n_items_, self.dim, embeddings_regularizer=reg, name="item_emb")
-        B = keras.layers.Embedding(self.n_items_, 1, name="item_bias")
-        pu = P(u)
-        s_i = keras.ops.sum(pu * Q(i), axis=-1) + keras.ops.squeeze(B(i), -1)
-        s_j = keras.ops.sum(pu * Q(j), axis=-1) + keras.ops.squeeze(B(j), -1)
-        return keras.Model([u, i, j], s_i - s_j, name="bpr_mf")
+        return bpr_mf_model(self.n_users_, self.n_items_, dim=self.dim, l2=self.l2)
 
     def _loss(self):
         return _bpr_loss_fn()
@@ -755,6 +855,17 @@ def _register(cls):
     return _keras().saving.register_keras_serializable(package="retail_lab")(cls)
 
 
+def item_tower_layer():
+    """The ``ItemTower`` layer class of :func:`two_tower_model` (registered with Keras, so a
+    saved two-tower model loads with ``safe_mode=True``).
+
+    ``ItemTower(n_items, n_bands, n_tokens, dim)``: holds each product's price band and
+    description words as non-trainable weights; called on a batch of customer vectors
+    (batch, dim) it returns their dot products with every product vector (batch, n_items).
+    """
+    return _item_tower_layer()
+
+
 @functools.lru_cache(maxsize=None)
 def _item_tower_layer():
     keras = _keras()
@@ -850,13 +961,18 @@ class TwoTower(KerasRecommender):
                / self.rfm_std_).astype(np.float32)
         return {"history": _history_input(W), "country": country, "rfm": rfm}
 
-    def _prepare(self, split):
+    def _features(self, split):
+        """Countries, RFM scaling and product features of ``split.train`` (what the model's
+        shape depends on)."""
         f_now = user_features(split.train, split.users, split.cutoff)
         self.countries_ = pd.Index(["unknown"] + sorted(set(f_now["country"]) - {"unknown"}))
         cols = ["log_recency", "log_frequency", "log_monetary"]
         self.rfm_mean_ = f_now[cols].to_numpy(float).mean(axis=0)
         self.rfm_std_ = f_now[cols].to_numpy(float).std(axis=0) + 1e-9
         self.band_, self.tokens_, self.vocabulary_ = item_features(split.train, split.items)
+
+    def _prepare(self, split):
+        self._features(split)
         H, Y, rows, dates = next_period_examples(split, self.horizon_days, self.every_days,
                                                  self.span_days, self.half_life_days)
         self._inputs = self._user_inputs(split, H, rows, dates)
@@ -869,21 +985,32 @@ class TwoTower(KerasRecommender):
                                                np.full(len(all_rows), pd.Timestamp(split.cutoff).to_datetime64()))
 
     def _build(self):
-        keras = _keras()
-        hist = keras.Input((self.n_items_,), name="history")
-        country = keras.Input((), dtype="int32", name="country")
-        rfm = keras.Input((3,), name="rfm")
-        h = keras.layers.Dropout(self.dropout)(hist)
-        h = keras.layers.Dense(self.hidden, activation="tanh")(h)
-        c = keras.layers.Embedding(len(self.countries_), 8)(country)
-        z = keras.layers.Concatenate()([h, c, rfm])
-        user_vec = keras.layers.Dense(self.dim, name="user_vector")(z)
-        tower = _item_tower_layer()(self.n_items_, int(self.band_.max()) + 1, self.tokens_.shape[1],
-                                    self.dim, name="item_tower")
-        logits = tower(user_vec)
-        tower.band.assign(self.band_.astype(np.int32))
-        tower.tokens.assign(self.tokens_)
-        return keras.Model([hist, country, rfm], logits, name="two_tower")
+        return two_tower_model(len(self.countries_), self.band_, self.tokens_, dim=self.dim,
+                               hidden=self.hidden, dropout=self.dropout)
+
+    def prepare(self, split: RecSplit) -> tuple[dict, np.ndarray]:
+        """The first step of ``fit``, on its own: features and training examples of ``split``.
+
+        Sets ``countries_``, ``band_`` and ``tokens_`` (what :func:`two_tower_model` needs)
+        and returns the training examples ``fit`` would train on, so a model built by hand
+        can be trained on exactly the same data.
+
+        Returns
+        -------
+        inputs : dict
+            ``history`` (n_examples, n_items) float32, ``country`` (n_examples,) int32,
+            ``rfm`` (n_examples, 3) float32: the model's inputs.
+        target : ndarray, shape (n_examples, n_items)
+            Each example's next-period purchases as a distribution (rows sum to 1).
+        """
+        self._check_params()
+        if not isinstance(split, RecSplit):
+            raise TypeError(f"prepare takes a RecSplit, got {type(split).__name__}")
+        self.n_items_ = split.X.shape[1]
+        self._prepare(split)
+        inputs, target = self._inputs, self._target
+        del self._inputs, self._target, self._score_inputs  # fit prepares again; free the memory
+        return inputs, target
 
     def _train_epoch(self, epoch):
         h = self.model_.fit(self._inputs, self._target, batch_size=self.batch_size, epochs=1,

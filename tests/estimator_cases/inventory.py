@@ -45,5 +45,5 @@ CASES = [
                            "seed": 0, "closed": CLOSED},
          lambda: (_demand(),), _forecast, _unfitted,
          bad_params={"lags": 0, "horizon": -1, "hidden": (8, 0), "epochs": 1.5, "batch_size": 0,
-                     "learning_rate": 0.0, "seed": -1}),
+                     "learning_rate": 0.0, "loss": "huber", "seed": -1}),
 ]
