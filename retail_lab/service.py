@@ -36,6 +36,7 @@ from sklearn.pipeline import make_pipeline, make_union
 from ._history import history_frame
 
 __all__ = [
+    "cluster_bootstrap_weights",
     "normalize",
     "near_duplicate_groups",
     "random_split",
@@ -700,8 +701,52 @@ def _macro_f1_counts(y: np.ndarray, p: np.ndarray, k: int, idx: np.ndarray) -> n
     return np.column_stack([hit.mean(axis=1), f1.sum(axis=1) / present.sum(axis=1)])
 
 
+def _macro_f1_weighted(y: np.ndarray, p: np.ndarray, k: int, w: np.ndarray) -> np.ndarray:
+    """As :func:`_macro_f1_counts`, with each row of ``w`` (shape (B, n)) giving how often each
+    message is drawn (a cluster bootstrap repeats whole groups)."""
+    B = w.shape[0]
+    off = (np.arange(B) * k)[:, None]
+    yi, pi = np.broadcast_to(y, w.shape) + off, np.broadcast_to(p, w.shape) + off
+    true_n = np.bincount(yi.ravel(), weights=w.ravel(), minlength=B * k).reshape(B, k)
+    pred_n = np.bincount(pi.ravel(), weights=w.ravel(), minlength=B * k).reshape(B, k)
+    hit = (y == p).astype(float)
+    tp = np.bincount(yi.ravel(), weights=(w * hit).ravel(), minlength=B * k).reshape(B, k)
+    present = (true_n + pred_n) > 0
+    f1 = np.where(present, 2 * tp / np.maximum(true_n + pred_n, 1), 0.0)
+    return np.column_stack([(w * hit).sum(axis=1) / w.sum(axis=1), f1.sum(axis=1) / present.sum(axis=1)])
+
+
+def cluster_bootstrap_weights(groups, n_boot: int = 1000, seed: int = 0) -> np.ndarray:
+    """Bootstrap weights that resample whole groups (a cluster bootstrap).
+
+    Parameters
+    ----------
+    groups : sequence, length n
+        Group id per message (e.g. its phrasing family).
+    n_boot, seed : int
+        Resamples and the resampling seed.
+
+    Returns
+    -------
+    ndarray, shape (n_boot, n)
+        Entry (b, i) is how often message i's group was drawn in resample b (groups drawn with
+        replacement, as many draws as there are groups).
+
+    Examples
+    --------
+    >>> w = cluster_bootstrap_weights(["a", "a", "b"], n_boot=4, seed=0)
+    >>> bool((w[:, 0] == w[:, 1]).all()), w.shape
+    (True, (4, 3))
+    """
+    _, code = np.unique(np.asarray(groups), return_inverse=True)
+    G = int(code.max()) + 1
+    draws = np.random.default_rng(seed).integers(0, G, size=(n_boot, G))
+    counts = np.stack([np.bincount(d, minlength=G) for d in draws])
+    return counts[:, code].astype(float)
+
+
 def score_with_interval(y_true, predictions, n_boot: int = 1000, level: float = 0.95,
-                        seed: int = 0) -> dict[str, float]:
+                        seed: int = 0, groups=None) -> dict[str, float]:
     """Accuracy and macro-F1 of one or several models' predictions, with bootstrap intervals.
 
     Parameters
@@ -711,6 +756,13 @@ def score_with_interval(y_true, predictions, n_boot: int = 1000, level: float = 
         With several, the scores are averaged over them; the interval resamples messages
         (the same resample for every seed) and the spread is the standard deviation over seeds.
     n_boot, level, seed : bootstrap resamples, interval level, and the resampling seed.
+    groups : sequence, length n, optional
+        Group id per message (e.g. its phrasing family). When given, the bootstrap resamples
+        whole groups instead of single messages (a cluster bootstrap), so correlated
+        paraphrases do not narrow the interval. With few groups per label, resampled
+        macro-F1 is biased downwards (labels lose or repeat their few groups), so the
+        interval is then the normal bootstrap interval, score +- z * sd of the resampled
+        scores (clipped to [0, 1]), rather than percentiles that would sit off the score.
 
     Returns
     -------
@@ -736,12 +788,23 @@ def score_with_interval(y_true, predictions, n_boot: int = 1000, level: float = 
     k, n = len(codes), len(y)
     full = np.arange(n)[None, :]
     point = np.array([_macro_f1_counts(yc, pc, k, full)[0] for pc in pcs])  # (runs, 2)
-    idx = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
-    boot = np.mean([_macro_f1_counts(yc, pc, k, idx) for pc in pcs], axis=0)  # (B, 2)
+    if groups is None:
+        idx = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
+        boot = np.mean([_macro_f1_counts(yc, pc, k, idx) for pc in pcs], axis=0)  # (B, 2)
+    else:
+        _check_same_length(y_true=y, groups=np.asarray(list(groups)))
+        w = cluster_bootstrap_weights(list(groups), n_boot, seed)
+        boot = np.mean([_macro_f1_weighted(yc, pc, k, w) for pc in pcs], axis=0)  # (B, 2)
     q = [(1 - level) / 2, (1 + level) / 2]
     out: dict[str, float] = {}
     for j, name in enumerate(("accuracy", "macro_f1")):
-        lo, hi = np.quantile(boot[:, j], q)
+        if groups is None:
+            lo, hi = np.quantile(boot[:, j], q)
+        else:
+            from scipy.stats import norm
+
+            half = norm.ppf(q[1]) * boot[:, j].std(ddof=1)
+            lo, hi = max(point[:, j].mean() - half, 0.0), min(point[:, j].mean() + half, 1.0)
         out[name] = float(point[:, j].mean())
         out[f"{name}_lo"], out[f"{name}_hi"] = float(lo), float(hi)
         out[f"{name}_sd"] = float(point[:, j].std(ddof=1)) if len(pcs) > 1 else 0.0

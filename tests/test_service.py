@@ -227,6 +227,40 @@ def test_score_with_interval_matches_sklearn_and_averages_runs():
         service.score_with_interval(y, p1[:10])
 
 
+def test_score_with_interval_cluster_bootstrap_resamples_whole_groups():
+    from sklearn.metrics import accuracy_score, f1_score
+
+    from retail_lab.service import cluster_bootstrap_weights, _macro_f1_counts, _macro_f1_weighted
+
+    rng = np.random.default_rng(1)
+    y = rng.choice(list("abcd"), 200)
+    p = np.where(rng.random(200) < 0.6, y, rng.choice(list("abcd"), 200))
+    groups = np.repeat(np.arange(20), 10)
+    w = cluster_bootstrap_weights(groups, n_boot=50, seed=0)
+    # whole groups repeat together, and each resample draws as many groups as there are
+    assert w.shape == (50, 200) and np.all(w.reshape(50, 20, 10).std(axis=2) == 0)
+    assert np.all(w.sum(axis=1) == 200)
+    # weighted counts equal the scores of the expanded resample
+    codes = {c: i for i, c in enumerate("abcd")}
+    yc, pc = np.array([codes[v] for v in y]), np.array([codes[v] for v in p])
+    got = _macro_f1_weighted(yc, pc, 4, w[:5])
+    for row, (acc, f1) in zip(w[:5], got):
+        idx = np.repeat(np.arange(200), row.astype(int))
+        assert acc == pytest.approx(accuracy_score(yc[idx], pc[idx]))
+        assert f1 == pytest.approx(f1_score(yc[idx], pc[idx], average="macro"))
+    # with one message per group the weighted path matches the message bootstrap's counts
+    idx = rng.integers(0, 200, size=(3, 200))
+    ones = np.stack([np.bincount(r, minlength=200) for r in idx]).astype(float)
+    assert np.allclose(_macro_f1_weighted(yc, pc, 4, ones), _macro_f1_counts(yc, pc, 4, idx))
+    s = service.score_with_interval(y, p, n_boot=300, groups=groups)
+    assert s["accuracy"] == pytest.approx(accuracy_score(y, p))
+    assert s["macro_f1_lo"] < s["macro_f1"] < s["macro_f1_hi"]
+    # the normal interval is centred on the score
+    assert s["accuracy"] - s["accuracy_lo"] == pytest.approx(s["accuracy_hi"] - s["accuracy"])
+    with pytest.raises(ValueError, match="lengths differ"):
+        service.score_with_interval(y, p, groups=groups[:10])
+
+
 def test_wait_with_assistant_is_erlang_c_on_the_handed_over_share():
     q = service.BOOK_QUEUE
     assert service.wait_with_assistant(0.0) == pytest.approx(
