@@ -193,6 +193,8 @@ def import_tensorflow():
         message says how to install them: ``pip install "retail_lab[keras]"``.
     """
     if "tensorflow" in sys.modules:
+        # imported elsewhere first (e.g. a plain `import keras`): still make its ops deterministic
+        sys.modules["tensorflow"].config.experimental.enable_op_determinism()
         return sys.modules["tensorflow"]
     pin_numerics()
     sys.stderr.flush()
