@@ -44,6 +44,9 @@ class Case:
     bad_params: dict = field(default_factory=dict)
     fit_kwargs: Callable[[], dict] = dict
     id: str = ""
+    # Tolerance for refitting the SAME instance (a fresh instance must match exactly). Only for
+    # a known, open defect: state that survives a refit; 0 means exact.
+    refit_rtol: float = 0.0
 
     def __post_init__(self):
         self.id = self.id or self.cls.__name__
