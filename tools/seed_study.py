@@ -28,12 +28,13 @@ import csv
 import datetime as dt
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from benchmark import _cpu_model  # tools/: the same processor name the benchmark table shows
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "book" / "_generated" / "recsys_seeds.csv"
@@ -55,16 +56,6 @@ def settings_json() -> str:
 
     return json.dumps({"BOOK_SETTINGS": recsys.BOOK_SETTINGS, "BOOK_GRIDS": recsys.BOOK_GRIDS},
                       sort_keys=True)
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def rows_of(table, split_name, cutoffs, seed, stochastic, extra) -> list[dict]:
@@ -164,7 +155,7 @@ def main(argv=None) -> int:
     header = {
         "study": "chapter 5 recommenders over seeds and splits (tools/seed_study.py)",
         "measured": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "cpu": f"{cpu_name()}, {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()} cores",
+        "cpu": f"{_cpu_model()}, {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()} cores",
         "versions": json.dumps({k: env[k] for k in ("python", "numpy", "tensorflow", "keras") if k in env}),
         "seeds": json.dumps(args.seeds),
         "splits": json.dumps({s: SPLITS[s] for s in args.splits}),
