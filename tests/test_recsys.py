@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -178,6 +180,55 @@ def test_ease_equals_per_item_ridge_regression():
         assert B[j, j] == 0
     with pytest.raises(ValueError, match="l2"):
         recsys.EASE(0).fit(X)  # checked in fit, not in __init__
+
+
+def sorted_neighbours(S, k):
+    """Second implementation: a full stable descending sort per column (the rule: ties keep
+    the lower index), as the book's item-kNN computed it before the partition."""
+    S = S.copy()
+    drop = np.argsort(-S, axis=0, kind="stable")[k:, :]
+    np.put_along_axis(S, drop, 0.0, axis=0)
+    return S
+
+
+@given(st.integers(2, 30), st.integers(1, 12), st.integers(0, 2**31 - 1), st.sampled_from([2, 4, 1000]))
+@settings(max_examples=80, deadline=None)
+def test_partition_neighbours_equal_a_full_sort_with_ties(n, k, seed, levels):
+    rng = np.random.default_rng(seed)
+    # few distinct values (levels) make many ties, some at the k-th place
+    S = rng.integers(0, levels, (n, n)).astype(float) / levels
+    S = S + S.T                       # symmetric, like a cosine similarity
+    np.fill_diagonal(S, 0.0)
+    kept = recsys.models.keep_top_per_row(S.copy(), k)
+    np.testing.assert_array_equal(kept.T, sorted_neighbours(S, k))
+
+
+def test_item_knn_neighbours_on_purchases_equal_the_sort():
+    rng = np.random.default_rng(3)
+    X = sp.csr_matrix((rng.random((60, 25)) < 0.2).astype(np.float32))
+    Xd = X.toarray().astype(float)
+    counts = Xd.sum(axis=0)
+    full = (Xd.T @ Xd) / np.sqrt(np.outer(counts, counts)).clip(min=1e-300)   # float64, by hand
+    full[np.outer(counts, counts) == 0] = 0.0
+    np.fill_diagonal(full, 0.0)
+    np.testing.assert_allclose(recsys.ItemKNN().fit(X).similarity_, full, rtol=1e-6)
+    for k in (1, 3, 10, 24, 25, 40):
+        got = recsys.ItemKNN(n_neighbors=k).fit(X).similarity_
+        np.testing.assert_array_equal(got, sorted_neighbours(full, k).astype(np.float32))
+        assert got.dtype == np.float32 and got.flags.c_contiguous
+
+
+def test_ease_cholesky_equals_the_general_inverse():
+    rng = np.random.default_rng(1)
+    X = sp.csr_matrix((rng.random((200, 30)) < 0.15).astype(float))
+    G = (X.T @ X).toarray() + 7.0 * np.eye(30)
+    P = np.linalg.inv(G)
+    B = -P / np.diag(P)[None, :]
+    np.fill_diagonal(B, 0.0)
+    np.testing.assert_allclose(recsys.EASE(7.0).fit(X).B_, B, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(recsys.models._spd_inverse(G.copy()), P, rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="positive definite"):
+        recsys.models._spd_inverse(-np.eye(3))
 
 
 def test_recency_matrix_and_repeat_buyer():
