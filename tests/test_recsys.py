@@ -206,15 +206,16 @@ def test_partition_neighbours_equal_a_full_sort_with_ties(n, k, seed, levels):
 def test_item_knn_neighbours_on_purchases_equal_the_sort():
     rng = np.random.default_rng(3)
     X = sp.csr_matrix((rng.random((60, 25)) < 0.2).astype(np.float32))
-    Xd = X.toarray().astype(float)
-    counts = Xd.sum(axis=0)
-    full = (Xd.T @ Xd) / np.sqrt(np.outer(counts, counts)).clip(min=1e-300)   # float64, by hand
-    full[np.outer(counts, counts) == 0] = 0.0
+    Xd = X.toarray()                       # float32, the similarity's precision
+    counts = np.sqrt(Xd.sum(axis=0))
+    counts[counts == 0] = 1.0
+    full = (Xd.T @ Xd) / counts[:, None] / counts[None, :]     # by hand
     np.fill_diagonal(full, 0.0)
+    assert full.dtype == np.float32
     np.testing.assert_allclose(recsys.ItemKNN().fit(X).similarity_, full, rtol=1e-6)
     for k in (1, 3, 10, 24, 25, 40):
         got = recsys.ItemKNN(n_neighbors=k).fit(X).similarity_
-        np.testing.assert_array_equal(got, sorted_neighbours(full, k).astype(np.float32))
+        np.testing.assert_array_equal(got, sorted_neighbours(recsys.ItemKNN().fit(X).similarity_, k))
         assert got.dtype == np.float32 and got.flags.c_contiguous
 
 

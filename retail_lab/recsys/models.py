@@ -357,22 +357,22 @@ def cosine_item_similarity(X: sp.csr_matrix, n_neighbors: int | None = None) -> 
 
     ``s_ij = |U_i & U_j| / sqrt(|U_i| |U_j|)`` (U_i: buyers of item i). With ``n_neighbors``,
     each column i keeps only its ``n_neighbors`` largest similarities (ties: lower index),
-    found with a partition rather than a full sort (:func:`keep_top_per_row`; the matrix is
-    symmetric, so a column's neighbours are its row's).
+    found with a partition rather than a full sort (:func:`keep_top_per_row` on the columns).
     ``X`` must be a checked matrix (:func:`check_interactions`); it is not modified.
     """
     X = sp.csr_matrix(X, dtype=np.float32, copy=True)
     X.data[:] = 1.0
-    norms = np.sqrt(np.asarray(X.sum(axis=0), dtype=np.float64).ravel())
+    norms = np.sqrt(np.asarray(X.sum(axis=0)).ravel())      # float32, as every step here
     norms[norms == 0] = 1.0
-    S = np.ascontiguousarray((X.T @ X).toarray(), dtype=np.float64)   # co-purchase counts, exact
+    S = np.ascontiguousarray((X.T @ X).toarray())             # co-purchase counts (exact)
     S /= norms[:, None]
     S /= norms[None, :]
     np.fill_diagonal(S, 0.0)
     if n_neighbors is not None and n_neighbors < S.shape[0]:
-        # symmetric: the neighbours j kept in column i are the largest entries of row i
-        return np.ascontiguousarray(keep_top_per_row(S, n_neighbors).T, dtype=np.float32)
-    return S.astype(np.float32, order="C")
+        # the neighbours of item i are the largest entries of column i (the float32 matrix is
+        # not exactly symmetric: (c / n_i) / n_j and (c / n_j) / n_i can differ in the last bit)
+        return np.ascontiguousarray(keep_top_per_row(np.ascontiguousarray(S.T), n_neighbors).T)
+    return S
 
 
 class ItemKNN(Recommender):
