@@ -11,7 +11,7 @@ VENDOR_STAMP := book/_static/vendor/.installed
 NBVAL_FLAGS  := --nbval --nbval-current-env --nbval-cell-timeout=900 \
                 --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: book test unit env lock vendor bench seeds notebooks student lab clean
+.PHONY: book test unit env lock vendor bench seeds lm-study notebooks student lab clean
 
 ## make book: install what is missing, then render the book (stored outputs) into _build/html
 book: $(ENV_STAMP) $(VENDOR_STAMP)
@@ -69,11 +69,18 @@ student: $(ENV_STAMP)
 bench: $(ENV_STAMP)
 	$(BIN)/python tools/benchmark.py
 
-## make seeds: chapter 5's models over three seeds and a second split (about 10 minutes on 2 cores);
-## writes book/_generated/recsys_seeds.csv, which the chapter reads. Rerun after changing
+## make seeds: chapter 5's models and chapter 6.1's re-rankers over three seeds and a second split
+## (about 25 minutes on 2 cores); writes book/_generated/recsys_seeds.csv and rerank_seeds.csv,
+## which the chapters read. Rerun after changing
 ## retail_lab/recsys/settings.py (tests/test_recsys_build.py fails until then)
 seeds: $(ENV_STAMP)
 	$(BIN)/python tools/seed_study.py
+	$(BIN)/python tools/seed_study.py --study rerank
+
+## make lm-study: appendix B's study (fine-tuned transformer against the classical models over
+## seeds and splits, and the scaling curve); writes book/_generated/lm_study.csv
+lm-study: $(ENV_STAMP)
+	$(BIN)/python tools/lm_study.py
 
 ## make lab: install the package and its `lab` extra (exact versions from the lock) and open
 ## JupyterLab at the repository root, in student/ (chapters/ holds the full edition)

@@ -146,9 +146,7 @@ CHAPTERS: tuple[Chapter, ...] = (
             "附录：常见问题与解答", "FAQ", ("3",), 1.0),
     Chapter("14_your_own_data", "A", "Your own data", "使用你自己的数据", "Your own data",
             ("4.3", "6.3"), 1.5, part="Appendix"),
-    Chapter("15_scaling_out", "B", "Scaling out: the same work on Apache Spark", "横向扩展：在 Spark 上完成同样的工作",
-            "Scaling out", ("4.3", "5"), 2.0),
-    Chapter("16_large_models", "C", "What makes a model large: pretraining and fine-tuning a transformer",
+    Chapter("16_large_models", "B", "What makes a model large: pretraining and fine-tuning a transformer",
             "什么是大模型：Transformer 的预训练与微调", "Large models", ("5", "6.4"), 3.0,
             budget_s=240, budget_mb=4096),
 )

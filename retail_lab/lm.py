@@ -1,4 +1,4 @@
-"""A small transformer language model of retail text (appendix C): tokenizer, encoder,
+"""A small transformer language model of retail text (appendix B): tokenizer, encoder,
 masked-language-model pretraining, fine-tuned intent classifier, embeddings for retrieval.
 
 The pieces, in the order the appendix builds them:
@@ -127,7 +127,7 @@ class LMSettings:
         return {k: getattr(self, k) for k in ("vocab_size", "seq_len", "dim", "heads", "layers", "ffn", "dropout")}
 
 
-#: The book's settings (appendix C, ``tools/lm_study.py`` and exercises C.1-C.3 read them).
+#: The book's settings (appendix B, ``tools/lm_study.py`` and exercises B.1-B.3 read them).
 BOOK_LM = LMSettings()
 
 

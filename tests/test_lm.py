@@ -1,4 +1,4 @@
-"""Appendix C's transformer (:mod:`retail_lab.lm`): tokenizer by hand, attention against a
+"""Appendix B's transformer (:mod:`retail_lab.lm`): tokenizer by hand, attention against a
 NumPy hand computation, padding and MLM masking, parameter counts against chapter 1's formula,
 save/load round trips, a fixed-seed fine-tune that reproduces its accuracy, and the study's
 settings."""
@@ -244,7 +244,7 @@ def _header(path: Path) -> dict:
 
 @pytest.mark.parametrize("path", [STUDY_CSV, SCALING_CSV], ids=["study", "scaling"])
 def test_lm_study_was_measured_with_the_book_settings(path):
-    assert path.exists(), "run tools/lm_study.py: appendix C reads its results"
+    assert path.exists(), "run tools/lm_study.py: appendix B reads its results"
     header = _header(path)
     for key in ("measured", "cpu", "settings"):
         assert key in header, f"{path.name}: the header lacks {key!r}"

@@ -159,3 +159,30 @@ def test_seed_study_covers_every_model_seed_and_split():
     for prot in ("new", "all"):
         assert (table[f"ndcg10_{prot}_low"] <= table[f"ndcg10_{prot}"]).all()
         assert (table[f"ndcg10_{prot}"] <= table[f"ndcg10_{prot}_high"]).all()
+
+
+RERANK_CSV = ROOT / "book" / "_generated" / "rerank_seeds.csv"
+
+
+def test_rerank_study_was_measured_with_the_book_settings():
+    assert RERANK_CSV.exists(), "run tools/seed_study.py --study rerank: chapter 6.1 reads its results"
+    header = {}
+    for line in RERANK_CSV.read_text().splitlines():
+        if not line.startswith("#"):
+            break
+        key, _, value = line[1:].partition(":")
+        header[key.strip()] = value.strip()
+    for key in ("measured", "cpu", "load", "settings", "seeds", "splits"):
+        assert key in header, f"{RERANK_CSV.name}: the header lacks {key!r}"
+    now = json.loads(json.dumps({"RERANKER_SETTINGS": recsys.RERANKER_SETTINGS,
+                                 "BOOK_GRIDS": {k: recsys.BOOK_GRIDS[k] for k in ("EASE", "RepeatBuyer")}}))
+    assert json.loads(header["settings"]) == now, (
+        f"{RERANK_CSV.name} was measured with other settings than recsys.RERANKER_SETTINGS; run "
+        "tools/seed_study.py --study rerank again")
+    table = pd.read_csv(RERANK_CSV, comment="#")
+    seeds, splits = json.loads(header["seeds"]), json.loads(header["splits"])
+    assert len(seeds) >= 3 and set(table["split"]) == set(splits) and len(splits) >= 2
+    for (split, model), g in table[table["stochastic"]].groupby(["split", "model"]):
+        assert sorted(g["seed"]) == sorted(seeds), f"{model} on {split}: seeds {sorted(g['seed'])}"
+    paired = table[table["baseline"].notna()]
+    assert ((paired["diff_low"] <= paired["diff"]) & (paired["diff"] <= paired["diff_high"])).all()

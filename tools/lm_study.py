@@ -1,4 +1,4 @@
-"""Appendix C's study: does pretraining help, over several seeds, and how the model scales.
+"""Appendix B's study: does pretraining help, over several seeds, and how the model scales.
 
 Usage: python tools/lm_study.py [--part all|comparison|scaling]
 
@@ -22,7 +22,7 @@ count and the held-out masked-token loss.
 
 Writes ``book/_generated/lm_study.csv`` and ``book/_generated/lm_scaling.csv``: ``#`` header
 lines say when, on what CPU, with which versions and settings (``BOOK_LM`` as JSON) they were
-measured, then one row per (test set, model) and per (size, steps). Appendix C reads them
+measured, then one row per (test set, model) and per (size, steps). Appendix B reads them
 (``pd.read_csv(path, comment="#")``). Takes about 20 minutes on 2 CPU cores.
 """
 
@@ -145,7 +145,7 @@ def comparison(texts, intents, splits, corpus, keep: dict) -> None:
                 row.update(acc_diff_vs_scratch=d["diff"], acc_diff_lo=d["lo"], acc_diff_hi=d["hi"])
             rows.append(row)
         frame = pd.DataFrame(rows)
-        _write(OUT, "appendix C: pretrained transformer vs controls on chapter 6.4's splits", frame,
+        _write(OUT, "appendix B: pretrained transformer vs controls on chapter 6.4's splits", frame,
                {"seeds": json.dumps(list(lm.BOOK_LM.seeds[: lm.BOOK_LM.seeds.index(seed) + 1])),
                 "splits": json.dumps(["random (seed 0)", "family (seed 0)"]),
                 "pretraining texts": len(corpus)},
@@ -183,7 +183,7 @@ def scaling(texts, intents, splits, corpus, keep: dict) -> None:
                          "val_loss": float(hist.loc[steps, "val_loss"]) if steps else float("nan"),
                          "accuracy": sc["accuracy"], "macro_f1": sc["macro_f1"]})
             print(f"{name} steps {steps}: macro-F1 {sc['macro_f1']:.3f} ({time.perf_counter() - t0:.0f} s)", flush=True)
-        _write(SCALING_OUT, "appendix C: pretraining loss and fine-tuned accuracy by model size and steps",
+        _write(SCALING_OUT, "appendix B: pretraining loss and fine-tuned accuracy by model size and steps",
                pd.DataFrame(rows), {"split": "family (seed 0), fine-tune seed 0",
                                     "pretraining texts": len(corpus)}, time.perf_counter() - t0)
 

@@ -1,4 +1,4 @@
-"""Exercises of appendix C Large models (notebooks/16_large_models.ipynb): each checker
+"""Exercises of appendix B Large models (notebooks/16_large_models.ipynb): each checker
 computes its answer from the appendix's settings (:data:`retail_lab.lm.BOOK_LM`) and its
 pretraining corpus (``setup()`` lists the values; the chapter glues the ones it used)."""
 
@@ -8,9 +8,9 @@ import functools
 
 from ._core import Question, register
 
-#: The wider, deeper encoder exercise C.2 asks about: (dim, heads, layers), ffn = 4 * dim.
+#: The wider, deeper encoder exercise B.2 asks about: (dim, heads, layers), ffn = 4 * dim.
 EXERCISE_SHAPE = (256, 8, 4)
-#: The smaller vocabulary exercise C.3 asks about.
+#: The smaller vocabulary exercise B.3 asks about.
 EXERCISE_VOCAB = 1000
 
 

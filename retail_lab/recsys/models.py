@@ -162,8 +162,10 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
         return np.argsort(-scores, axis=1, kind="stable")[:, :k]
     # Same result as the full stable sort, faster: the k largest by a partition (ties at the
     # k-th value: lowest indices), then only those k sorted, equal scores by index.
-    nan = np.isnan(scores)
-    s = np.where(nan, -np.inf, scores) if nan.any() else scores
+    s = scores
+    if not np.isfinite(scores.sum()):      # a finite sum means no NaN (one pass, no mask)
+        nan = np.isnan(scores)
+        s = np.where(nan, -np.inf, scores) if nan.any() else scores
     cols = _top_per_row(s, k)
     cols.sort(axis=1)
     order = np.argsort(-np.take_along_axis(s, cols, axis=1), axis=1, kind="stable")
@@ -315,7 +317,7 @@ class Recommender(BaseEstimator):
         n_items = self.X_.shape[1]
         if s.shape != (len(rows), n_items):
             raise ValueError(f"scores have shape {s.shape}, expected (len(rows), n_items) = {(len(rows), n_items)}")
-        if np.isnan(s).any():
+        if not np.isfinite(s.sum()) and np.isnan(s).any():   # a finite sum means no NaN
             bad = np.flatnonzero(np.isnan(s).any(axis=1))
             raise ValueError(f"scores of {len(bad)} user(s) contain NaN (first row {int(rows[bad[0]])}); "
                              "the model is broken (e.g. training diverged): refit it, with a lower learning rate")
@@ -383,7 +385,7 @@ def cosine_item_similarity(X: sp.csr_matrix, n_neighbors: int | None = None) -> 
         # the neighbours of item i are the largest entries of column i (the float32 matrix is
         # not exactly symmetric: (c / n_i) / n_j and (c / n_j) / n_i can differ in the last bit);
         # select on the transposed view and write the kept entries into a zero matrix
-        rows = _top_per_row(S.T, n_neighbors)      # row i: the kept rows of column i
+        rows = _top_per_row(np.ascontiguousarray(S.T), n_neighbors)   # row i: the kept rows of column i
         cols = np.arange(n)[:, None]
         kept = np.zeros_like(S)
         kept[rows, cols] = S[rows, cols]

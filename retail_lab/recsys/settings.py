@@ -9,6 +9,8 @@
   the validation split; the best one is chosen there, from the data.
 - :data:`SIMULATED_SHOP_SETTINGS`: the recommender chapter 6.1 (``07_recommendation_case``)
   trains on the simulated shop.
+- :data:`RERANKER_SETTINGS`: chapter 6.1's re-rankers (:class:`~retail_lab.recsys.Reranker`),
+  chosen on the validation month of the book's split; the later split carries them over.
 
 Example
 -------
@@ -18,7 +20,7 @@ Example
 
 from __future__ import annotations
 
-__all__ = ["BOOK_SETTINGS", "BOOK_GRIDS", "SIMULATED_SHOP_SETTINGS"]
+__all__ = ["BOOK_SETTINGS", "BOOK_GRIDS", "SIMULATED_SHOP_SETTINGS", "RERANKER_SETTINGS"]
 
 #: Chapter 5's Keras recommenders, by class name (constructor keyword arguments; add ``seed``).
 BOOK_SETTINGS = {
@@ -43,3 +45,14 @@ BOOK_GRIDS = {
 
 #: Chapter 6.1: the recommender trained on the simulated shop (``sim.RetailWorld``).
 SIMULATED_SHOP_SETTINGS = {"EASE": dict(l2=50.0)}
+
+#: Chapter 6.1's re-rankers (constructor keyword arguments; add ``seed``): products new to the
+#: customer with trees or a Keras network, and every purchase with trees.
+RERANKER_SETTINGS = {
+    "trees": dict(protocol="new", learner="gbdt", n_candidates=100, label_days=30, windows=2,
+                  learning_rate=0.05, max_iter=150, max_leaf_nodes=15),
+    "keras": dict(protocol="new", learner="keras", n_candidates=100, label_days=30, windows=2,
+                  learning_rate=1e-3, hidden=(64, 32), epochs=8, batch_size=1024),
+    "trees_all": dict(protocol="all", learner="gbdt", n_candidates=100, label_days=30, windows=2,
+                      learning_rate=0.05, max_iter=150, max_leaf_nodes=15),
+}

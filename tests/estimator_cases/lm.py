@@ -1,4 +1,4 @@
-"""Conformance cases for the transformer pieces of appendix C (:mod:`retail_lab.lm`)."""
+"""Conformance cases for the transformer pieces of appendix B (:mod:`retail_lab.lm`)."""
 
 from __future__ import annotations
 
