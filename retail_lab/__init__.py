@@ -14,8 +14,11 @@ every module is listed here and in the README):
 - recommendation: ``recsys`` with ``recsys.data`` (temporal split, user-item matrix),
   ``recsys.metrics`` (ranking metrics), ``recsys.evaluation`` (per-user evaluation),
   ``recsys.models`` (classical recommenders), ``recsys.neural`` (Keras recommenders),
+  ``recsys.rerank`` (two-stage recommendation: EASE's candidates re-ranked),
   ``recsys.cf`` (rating-scale collaborative filtering), ``recsys.serving`` (serving a fitted
   model), ``recsys.settings`` (the book's chosen hyperparameters);
+- large models: ``lm`` (a subword tokenizer, a transformer encoder, masked-token pretraining,
+  fine-tuning and embeddings);
 - applications: ``marketing`` (segments, A/B statistics, uplift), ``sim`` (a simulated shop
   with known ground truth), ``inventory`` (forecasting and stock policies), ``service``
   (customer-service intents and hand-over), ``privacy`` (Laplace mechanism, k-anonymity);

@@ -161,7 +161,7 @@ SYLLABI: dict[str, tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]] = {
         ("Week 3: recommendation, from the article's formula to Keras models", ("4.3", "5")),
         ("Week 4: online tests and personalized marketing", ("6.1", "6.2")),
         ("Week 5: inventory and customer service", ("6.3", "6.4")),
-        ("Week 6: tools, trends, the FAQ and your own data", ("7", "8", "9", "A")),
+        ("Week 6: tools, trends, the FAQ, your own data and large models", ("7", "8", "9", "A", "B")),
     )),
     "2-day": ("A 2-day workshop", (
         ("Day 1: from transactions to recommendations", ("1", "2", "4.3")),

@@ -1088,8 +1088,11 @@ def product_catalogue(retail: pd.DataFrame) -> pd.DataFrame:
     return top.drop_duplicates("StockCode")[["StockCode", "Description"]].reset_index(drop=True)
 
 
-def relevant_products(catalogue: pd.DataFrame, queries=PRODUCT_QUERIES) -> list[np.ndarray]:
-    """Per query, the rows of ``catalogue`` whose description matches its pattern."""
+def relevant_products(catalogue: pd.DataFrame, queries=None) -> list[np.ndarray]:
+    """Per query, the rows of ``catalogue`` whose description matches its pattern;
+    ``queries``: (text, pattern) pairs, default :data:`PRODUCT_QUERIES`."""
+    if queries is None:
+        queries = PRODUCT_QUERIES
     desc = catalogue["Description"].astype(str).tolist()
     out = []
     for _, pattern in queries:
