@@ -8,7 +8,7 @@ The pieces, in the order the appendix builds them:
 - :func:`encoder_model`: a transformer encoder in Keras 3, written out layer by layer (token
   and position embeddings, multi-head self-attention with a padding mask, a feed-forward
   block, residual connections and layer normalisation), laid out as GPT-2 is, so its
-  parameter count is :func:`retail_lab.background.transformer_param_count`'s.
+  parameter count is :func:`~retail_lab.background.transformer_param_count`'s.
 - :func:`mask_tokens` and :class:`MaskedLanguageModel`: pretraining by masked-token
   prediction (15% of the tokens of a sequence, of which 80% become ``[MASK]``, 10% a random
   token and 10% stay), on :func:`pretraining_corpus` (every product description of Online
@@ -581,7 +581,7 @@ def encoder_model(vocab_size: int, seq_len: int, dim: int, heads: int, layers: i
 
 def encoder_param_count(vocab_size: int, seq_len: int, dim: int, layers: int, ffn: int) -> int:
     """Parameters of :func:`encoder_model`: the count of a GPT-2-style model of that shape
-    (:func:`retail_lab.background.transformer_param_count`), which the encoder matches layer
+    (:func:`~retail_lab.background.transformer_param_count`), which the encoder matches layer
     for layer."""
     from .background import transformer_param_count
 
