@@ -70,8 +70,9 @@ def _buyers(tx, split_users, items, start, end) -> np.ndarray:
 
 
 def _season_window(cutoff: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The last November-December that ended before ``cutoff``."""
-    year = cutoff.year - 1 if cutoff < pd.Timestamp(year=cutoff.year + 1, month=1, day=1) else cutoff.year
+    """The last November-December that ended by ``cutoff`` (the previous year's: this year's
+    ends on 1 January of the next)."""
+    year = cutoff.year - 1
     return pd.Timestamp(year=year, month=11, day=1), pd.Timestamp(year=year + 1, month=1, day=1)
 
 
