@@ -21,7 +21,8 @@ import pandas as pd
 from scipy import stats
 
 __all__ = ["RetailWorld", "BrowsePolicy", "PopularityPolicy", "RecommenderPolicy", "OraclePolicy",
-           "ab_test", "summarize_ab", "peeking_study", "ABTask", "recommendation_ab_task",
+           "ab_test", "summarize_ab", "peeking_study", "ABTask", "recommendation_ab_task", "AB_MODELS",
+           "model_policy",
            "BOOK_HISTORY_DAYS", "BOOK_BROWSE_SLATE", "BOOK_SLATE", "BOOK_TEST_DAYS", "email_experiment", "world_matrix", "recommendation_lift", "log_profile",
            "shop_transactions", "SHOP_COLUMNS"]
 
@@ -542,47 +543,6 @@ def world_matrix(world: RetailWorld, log: pd.DataFrame):
     return interaction_matrix(log, world.customer_ids, world.stock_codes)
 
 
-def recommendation_lift(world: RetailWorld, history_days: int = 180, test_days: int = 21, k: int = 10,
-                        l2: float | None = None, seed: int = 0) -> dict:
-    """One experiment: simulate history, train EASE, A/B test it against popularity.
-
-    ``l2`` is EASE's penalty; ``None`` means the simulated shop's setting
-    (``recsys.SIMULATED_SHOP_SETTINGS["EASE"]["l2"]``, chosen in chapter 6.1).
-
-    The offline score is NDCG@10 (new items) of EASE on a temporal split of the history (last
-    30 days held out); the online result is the A/B test's relative lift.
-
-    Returns
-    -------
-    dict
-        offline_ndcg, conversion_lift (relative), conversion_low, conversion_high,
-        revenue_lift (relative), revenue_low, revenue_high, control_conversion.
-    """
-    from .recsys import EASE, SIMULATED_SHOP_SETTINGS, evaluate, temporal_split
-
-    if l2 is None:
-        l2 = SIMULATED_SHOP_SETTINGS["EASE"]["l2"]
-    history_days = _check_int(history_days, "history_days", 31)
-    test_days = _check_int(test_days, "test_days")
-    k = _check_int(k, "k", 1, world.n_items)
-    l2 = _check_real(l2, "l2", 0, low_open=True)
-    log = world.simulate_log(BrowsePolicy(world, k=20, seed=seed), days=history_days, seed=seed)
-    cut = log["InvoiceDate"].min().normalize() + pd.Timedelta(days=history_days - 30)
-    split = temporal_split(log, cutoff=str(cut.date()))
-    per_user, _ = evaluate(EASE(l2).fit(split.X), split, "new", ks=(10,))
-    X = world_matrix(world, log)
-    counts = np.asarray(X.sum(axis=0)).ravel()
-    visits = ab_test(world, {"popularity": PopularityPolicy(counts, k), "EASE": RecommenderPolicy(EASE(l2).fit(X), k)},
-                     days=test_days, seed=seed + 1)
-    s = summarize_ab(visits, "popularity", "EASE").set_index("metric")
-    c, r = s.loc["conversion rate (per visit)"], s.loc["revenue per visitor (GBP)"]
-    return {"offline_ndcg": float(per_user["NDCG@10"].mean()),
-            "conversion_lift": c["relative lift"], "conversion_low": c["low"] / c["popularity"],
-            "conversion_high": c["high"] / c["popularity"],
-            "revenue_lift": r["relative lift"], "revenue_low": r["low"] / r["popularity"],
-            "revenue_high": r["high"] / r["popularity"], "control_conversion": c["popularity"]}
-
-
 #: Chapter 6.1's A/B test: days of browsing history, products a browsing visit shows, products
 #: each arm shows, and days the test runs.
 BOOK_HISTORY_DAYS = 365
@@ -591,34 +551,195 @@ BOOK_SLATE = 10
 BOOK_TEST_DAYS = 28
 
 
+#: The recommenders chapter 6.1 compares offline on the simulated shop and can put into its
+#: A/B test, by the name the chapter shows (settings: ``recsys.SIMULATED_SHOP_SETTINGS``).
+AB_MODELS = ("item-kNN", "EASE", "re-ranker")
+
+
+def _offline_model(name: str, split, seed: int):
+    """Chapter 6.1's model ``name`` fitted on a temporal split of a simulated log."""
+    from .recsys import EASE, ItemKNN, Popularity, Reranker, SIMULATED_SHOP_SETTINGS
+
+    if name == "popularity":
+        return Popularity().fit(split.X)
+    if name == "item-kNN":
+        return ItemKNN(**SIMULATED_SHOP_SETTINGS["ItemKNN"]).fit(split.X)
+    if name == "EASE":
+        return EASE(**SIMULATED_SHOP_SETTINGS["EASE"]).fit(split.X)
+    if name == "re-ranker":
+        return Reranker(**SIMULATED_SHOP_SETTINGS["Reranker"], seed=seed).fit(split)
+    raise ValueError(f"model must be 'popularity' or one of {AB_MODELS}, got {name!r}")
+
+
+class _SplitPolicy:
+    """Top-``k`` of a model fitted on a :class:`recsys.RecSplit` (its own customer and product
+    indices), translated to the world's indices; customers without history see the
+    best-sellers."""
+
+    def __init__(self, world: RetailWorld, split, model, fallback: PopularityPolicy, k: int):
+        self.model, self.k, self.fallback = model, k, fallback
+        self.rows = split.users.get_indexer(world.customer_ids)
+        self.columns = world.stock_codes.get_indexer(split.items)
+        if (self.columns < 0).any():
+            raise ValueError("the split has products the world does not know")
+
+    def __call__(self, customers):
+        customers = np.asarray(customers, dtype=int)
+        out = self.fallback(customers).copy()
+        rows = self.rows[customers]
+        known = rows >= 0
+        if known.any():
+            out[known] = self.columns[self.model.recommend(rows[known], k=self.k)]
+        return out
+
+
+def model_policy(world: RetailWorld, log: pd.DataFrame, model: str = "EASE", k: int = BOOK_SLATE,
+                 seed: int = 0):
+    """Recommender ``model`` (one of :data:`AB_MODELS`) fitted on a whole simulated log, as a
+    policy for :func:`ab_test`.
+
+    item-kNN and EASE are fitted on :func:`world_matrix` (every customer a row); the re-ranker
+    on the log as training data with its cutoff just after the last purchase
+    (``recsys.history_split``), and customers without history see the log's best-sellers.
+    """
+    from .recsys import history_split
+
+    k = _check_int(k, "k", 1, world.n_items)
+    if model not in AB_MODELS:
+        raise ValueError(f"model must be one of {AB_MODELS}, got {model!r}")
+    X = world_matrix(world, log)
+    counts = np.asarray(X.sum(axis=0)).ravel()
+    if model == "re-ranker":
+        split = history_split(log)
+        fitted = _offline_model(model, split, seed)
+        return _SplitPolicy(world, split, fitted, PopularityPolicy(counts, k), k)
+    return RecommenderPolicy(_offline_model(model, _MatrixOnly(X), seed), k)
+
+
+@dataclass
+class _MatrixOnly:
+    """What item-kNN and EASE read from a split: the interaction matrix."""
+
+    X: object
+
+
+def _last_month_split(log: pd.DataFrame, history_days: int):
+    from .recsys import temporal_split
+
+    cut = log["InvoiceDate"].min().normalize() + pd.Timedelta(days=history_days - 30)
+    return temporal_split(log, cutoff=str(cut.date()))
+
+
+def recommendation_lift(world: RetailWorld, history_days: int = 180, test_days: int = 21, k: int = 10,
+                        l2: float | None = None, seed: int = 0, model: str = "EASE") -> dict:
+    """One experiment: simulate history, train a recommender, A/B test it against popularity.
+
+    ``model`` is one of :data:`AB_MODELS`. ``l2`` is EASE's penalty (only with
+    ``model="EASE"``); ``None`` means the simulated shop's setting
+    (``recsys.SIMULATED_SHOP_SETTINGS``, chosen in chapter 6.1).
+
+    The offline score is NDCG@10 (new items) of the model on a temporal split of the history
+    (last 30 days held out); the online result is the A/B test's relative lift.
+
+    Returns
+    -------
+    dict
+        offline_ndcg, conversion_lift (relative), conversion_low, conversion_high,
+        revenue_lift (relative), revenue_low, revenue_high, control_conversion.
+    """
+    from .recsys import EASE, evaluate
+
+    if model not in AB_MODELS:
+        raise ValueError(f"model must be one of {AB_MODELS}, got {model!r}")
+    if l2 is not None and model != "EASE":
+        raise ValueError(f"l2 is EASE's penalty; model {model!r} does not take it (leave l2=None)")
+    history_days = _check_int(history_days, "history_days", 31)
+    test_days = _check_int(test_days, "test_days")
+    k = _check_int(k, "k", 1, world.n_items)
+    if l2 is not None:
+        l2 = _check_real(l2, "l2", 0, low_open=True)
+    log = world.simulate_log(BrowsePolicy(world, k=20, seed=seed), days=history_days, seed=seed)
+    split = _last_month_split(log, history_days)
+    offline = EASE(l2).fit(split.X) if l2 is not None else _offline_model(model, split, seed)
+    per_user, _ = evaluate(offline, split, "new", ks=(10,))
+    X = world_matrix(world, log)
+    counts = np.asarray(X.sum(axis=0)).ravel()
+    policy = (RecommenderPolicy(EASE(l2).fit(X), k) if l2 is not None
+              else model_policy(world, log, model, k, seed))
+    visits = ab_test(world, {"popularity": PopularityPolicy(counts, k), model: policy},
+                     days=test_days, seed=seed + 1)
+    s = summarize_ab(visits, "popularity", model).set_index("metric")
+    c, r = s.loc["conversion rate (per visit)"], s.loc["revenue per visitor (GBP)"]
+    return {"offline_ndcg": float(per_user["NDCG@10"].mean()),
+            "conversion_lift": c["relative lift"], "conversion_low": c["low"] / c["popularity"],
+            "conversion_high": c["high"] / c["popularity"],
+            "revenue_lift": r["relative lift"], "revenue_low": r["low"] / r["popularity"],
+            "revenue_high": r["high"] / r["popularity"], "control_conversion": c["popularity"]}
+
+
 @dataclass
 class ABTask:
-    """Chapter 6.1's simulated shop, its browsing history and the two policies it tests."""
+    """Chapter 6.1's simulated shop, its browsing history, the offline comparison that picks
+    the recommender, and the two policies the A/B test compares.
+
+    Attributes
+    ----------
+    world : RetailWorld
+    history : DataFrame
+        The browsing year's purchase lines (Online Retail's columns).
+    split : RecSplit
+        The history with its last 30 days held out.
+    offline : DataFrame
+        ``recsys.evaluation_table`` of popularity and :data:`AB_MODELS` on ``split`` (new
+        items).
+    per_user : DataFrame
+        NDCG@10 per evaluated customer (rows) and model (columns), for paired comparisons.
+    model : str
+        The recommender with the highest offline NDCG@10: the A/B test's arm B.
+    policies : dict
+        "popularity" (the history's best-sellers) and ``model`` fitted on the whole history.
+    """
 
     world: RetailWorld
     history: pd.DataFrame
+    split: object
+    offline: pd.DataFrame
+    per_user: pd.DataFrame
+    model: str
     policies: dict
 
 
 def recommendation_ab_task(seed: int = 0, history_days: int = BOOK_HISTORY_DAYS,
-                           browse_slate: int = BOOK_BROWSE_SLATE, k: int = BOOK_SLATE) -> ABTask:
-    """The shop, history and policies of chapter 6.1's A/B test.
+                           browse_slate: int = BOOK_BROWSE_SLATE, k: int = BOOK_SLATE,
+                           n_boot: int = 500) -> ABTask:
+    """The shop, history, offline comparison and policies of chapter 6.1's A/B test.
 
     ``RetailWorld(seed=seed)``; ``history_days`` of browsing (each visit shows
-    ``browse_slate`` products drawn by appeal, :class:`BrowsePolicy`); then arm "popularity"
-    shows the ``k`` best-selling products of that history and arm "EASE" the top ``k`` of EASE
-    fitted on it (``recsys.SIMULATED_SHOP_SETTINGS``). Run the test with
+    ``browse_slate`` products drawn by appeal, :class:`BrowsePolicy`). Popularity and the
+    recommenders of :data:`AB_MODELS` are compared offline on the history's last 30 days (new
+    items, full ranking; intervals from ``n_boot`` bootstrap samples); the one with the highest
+    mean NDCG@10 is refitted on the whole history and becomes arm B, against arm "popularity"
+    (the history's ``k`` best-sellers). Run the test with
     ``ab_test(task.world, task.policies, days=BOOK_TEST_DAYS, seed=seed)``.
     """
-    from .recsys import EASE, SIMULATED_SHOP_SETTINGS
+    from .recsys import evaluate, evaluation_table
 
-    world = RetailWorld(seed=_check_seed(seed))
+    seed = _check_seed(seed)
+    history_days = _check_int(history_days, "history_days", 31)
+    k = _check_int(k, "k")
+    world = RetailWorld(seed=seed)
     history = world.simulate_log(BrowsePolicy(world, k=browse_slate, seed=seed), days=history_days, seed=seed)
+    split = _last_month_split(history, history_days)
+    models = {name: _offline_model(name, split, seed) for name in ("popularity", *AB_MODELS)}
+    offline = evaluation_table(models, split, protocols=("new",), n_boot=n_boot, seed=seed)
+    per_user = pd.DataFrame({name: evaluate(m, split, "new", ks=(10,))[0]["NDCG@10"].to_numpy()
+                             for name, m in models.items()})
+    ndcg = per_user[list(AB_MODELS)].mean()
+    best = str(ndcg.idxmax())          # ties: the first in AB_MODELS, the simplest
     X = world_matrix(world, history)
     counts = np.asarray(X.sum(axis=0)).ravel()
-    policies = {"popularity": PopularityPolicy(counts, k=k),
-                "EASE": RecommenderPolicy(EASE(**SIMULATED_SHOP_SETTINGS["EASE"]).fit(X), k=k)}
-    return ABTask(world, history, policies)
+    policies = {"popularity": PopularityPolicy(counts, k=k), best: model_policy(world, history, best, k, seed)}
+    return ABTask(world, history, split, offline, per_user, best, policies)
 
 
 def log_profile(log: pd.DataFrame) -> pd.Series:

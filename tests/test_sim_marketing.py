@@ -292,3 +292,51 @@ def test_uplift_task_splits_one_arm_against_no_email():
         mk.uplift_task(hill, outcome="spend")
     with pytest.raises(ValueError, match="test_size"):
         mk.uplift_task(hill, test_size=50)
+
+
+# ------------------------------------------------------- chapter 6.1: the model the A/B test uses
+
+
+def test_history_split_keeps_every_line_and_measures_ages_from_after_the_last(world):
+    log = world.simulate_log(sim.BrowsePolicy(world, k=10, seed=3), days=40, seed=3)
+    s = recsys.history_split(log)
+    assert len(s.train) == int(log["CustomerID"].notna().sum()) and s.test.empty
+    assert s.cutoff > log["InvoiceDate"].max() and s.cutoff - log["InvoiceDate"].max() <= pd.Timedelta(seconds=1)
+    np.testing.assert_array_equal(s.X.toarray(), recsys.interaction_matrix(log, s.users, s.items).toarray())
+    with pytest.raises(ValueError, match="no purchase with a CustomerID"):
+        recsys.history_split(log.assign(CustomerID=np.nan))
+
+
+def test_ab_task_puts_the_offline_winner_into_the_test():
+    task = sim.recommendation_ab_task(seed=1, history_days=120, n_boot=50)
+    table = task.offline.pivot_table(index="model", columns="metric", values="mean")["NDCG@10"]
+    # the per-customer scores behind the choice are the table's means, and the winner is their maximum
+    np.testing.assert_allclose(task.per_user.mean()[table.index], table, rtol=1e-12)
+    assert task.model == table[list(sim.AB_MODELS)].idxmax()
+    assert set(task.policies) == {"popularity", task.model}
+    shown_ = task.policies[task.model](np.arange(20))
+    assert shown_.shape == (20, sim.BOOK_SLATE) and (shown_ >= 0).all() and (shown_ < task.world.n_items).all()
+
+
+@pytest.mark.parametrize("name", sim.AB_MODELS)
+def test_every_candidate_can_serve_the_whole_world(name):
+    world = sim.RetailWorld(n_customers=300, n_items=60, seed=2)
+    log = world.simulate_log(sim.BrowsePolicy(world, k=10, seed=2), days=90, seed=2)
+    policy = sim.model_policy(world, log, name, k=5)
+    customers = np.arange(world.n_customers)
+    slates = policy(customers)
+    assert slates.shape == (world.n_customers, 5)
+    assert all(len(set(row)) == 5 for row in slates.tolist())       # five different products each
+    unseen = np.setdiff1d(customers, world.customer_ids.get_indexer(log["CustomerID"].unique()))
+    if name == "re-ranker" and len(unseen):                          # no history: the best-sellers
+        counts = np.asarray(sim.world_matrix(world, log).sum(axis=0)).ravel()
+        np.testing.assert_array_equal(slates[unseen], sim.PopularityPolicy(counts, k=5)(unseen))
+
+
+def test_recommendation_lift_model_and_penalty_validated(world):
+    with pytest.raises(ValueError, match="model must be one of"):
+        sim.recommendation_lift(world, model="SASRec")
+    with pytest.raises(ValueError, match="does not take it"):
+        sim.recommendation_lift(world, model="item-kNN", l2=10.0)
+    with pytest.raises(ValueError, match="model must be one of"):
+        sim.model_policy(world, world.simulate_log(sim.BrowsePolicy(world, 5), days=5), "popularity")

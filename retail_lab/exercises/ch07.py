@@ -36,12 +36,12 @@ def _ch07_sample_size() -> int:
 
 def _ch07_short_test_low() -> float:
     """The chapter's test run for half its days: lower end of the customer-clustered 95%
-    interval of EASE's relative conversion lift."""
+    interval of arm B's (the offline winner's) relative conversion lift."""
     from ..sim import ab_test, summarize_ab
 
     task = _task()
     visits = ab_test(task.world, task.policies, days=setup()["test_days"] // 2, seed=SEED)
-    r = summarize_ab(visits, "popularity", "EASE").set_index("metric").loc["conversion rate (per visit)"]
+    r = summarize_ab(visits, "popularity", task.model).set_index("metric").loc["conversion rate (per visit)"]
     return float(r["low"] / r["popularity"])
 
 
@@ -58,7 +58,7 @@ register(
     Question("ch07", "q1", _ch07_sample_size, "int", 0.0, "marketing.sample_size_two_proportions(0.05, 0.20)."),
     Question("ch07", "q2", _ch07_short_test_low, "float", 0.01,
              "sim.ab_test(world, policies, days=14, seed=SEED), then sim.summarize_ab(visits, 'popularity', "
-             "'EASE'): row 'conversion rate (per visit)', column 'low' divided by column 'popularity' "
+             "task.model): row 'conversion rate (per visit)', column 'low' divided by column 'popularity' "
              "(a relative lift, e.g. 0.05 for +5%).", needs_code=True),
     Question("ch07", "q3", _ch07_oracle_lift, "float", 0.01,
              "summarize_ab(visits, 'popularity', 'oracle'): the 'relative lift' of conversion."),

@@ -8,7 +8,8 @@ only re-exports; the code lives in the submodules.
 
 from . import cf, evaluation, metrics, neural, rerank, settings
 from .data import (TEST_CUTOFF, VALIDATION_CUTOFF, RecSplit, book_splits, interaction_matrix,
-                   item_descriptions, recency_matrix, splits_by_months, temporal_split)
+                   history_split, item_descriptions, recency_matrix, splits_by_months,
+                   temporal_split)
 from .evaluation import evaluate, evaluation_table, mean_metric, recent_popularity, repeat_baseline
 from .models import (EASE, Blend, FusedItemKNN, ItemKNN, Popularity, Recommender, RepeatBuyer,
                      text_similarity, top_k)
@@ -18,7 +19,7 @@ from .settings import BOOK_GRIDS, BOOK_SETTINGS, RERANKER_SETTINGS, SIMULATED_SH
 
 __all__ = ["cf", "metrics", "neural", "evaluation", "rerank", "settings",
            "RecSplit", "interaction_matrix", "item_descriptions", "recency_matrix",
-           "temporal_split", "book_splits", "splits_by_months", "VALIDATION_CUTOFF", "TEST_CUTOFF",
+           "temporal_split", "history_split", "book_splits", "splits_by_months", "VALIDATION_CUTOFF", "TEST_CUTOFF",
            "EASE", "RepeatBuyer", "Blend", "Reranker", "candidate_features", "RecommendationService",
            "ItemKNN", "FusedItemKNN", "Popularity", "Recommender", "text_similarity", "top_k",
            "evaluate", "evaluation_table", "mean_metric", "recent_popularity", "repeat_baseline",

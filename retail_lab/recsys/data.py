@@ -12,7 +12,7 @@ from .._checks import as_date
 from ._validation import _positive_int, _real
 from ..schema import check_transactions
 
-__all__ = ["RecSplit", "interaction_matrix", "temporal_split", "item_descriptions", "recency_matrix",
+__all__ = ["RecSplit", "interaction_matrix", "temporal_split", "history_split", "item_descriptions", "recency_matrix",
            "book_splits", "splits_by_months", "check_no_leakage", "VALIDATION_CUTOFF", "TEST_CUTOFF"]
 
 #: The book's protocol: hyperparameters are chosen on a validation split (train before
@@ -220,6 +220,38 @@ def temporal_split(tx: pd.DataFrame, cutoff: str = "2011-09-01", end: str | None
     users = pd.Index(np.sort(train["CustomerID"].unique()), name="CustomerID")
     items = pd.Index(np.sort(train["StockCode"].unique()), name="StockCode")
     return RecSplit(train, test, users, items, interaction_matrix(train, users, items), cut)
+
+
+def history_split(tx: pd.DataFrame) -> RecSplit:
+    """Every clean purchase line as training data and no test period: what a model that goes
+    live is fitted on (after a temporal split chose it).
+
+    The cutoff is one second after the last purchase, so models that measure ages or periods
+    from the cutoff (``Reranker``, ``recency_matrix``) see the whole history.
+
+    Parameters
+    ----------
+    tx : DataFrame
+        Clean purchase lines with CustomerID, StockCode, InvoiceDate (datetime64); lines
+        without a CustomerID are not used.
+
+    Returns
+    -------
+    RecSplit
+        With an empty ``test``.
+    """
+    _check_lines(tx, ["CustomerID", "StockCode", "InvoiceDate"])
+    _check_dates(tx)
+    train = tx[tx["CustomerID"].notna()]
+    if train.empty:
+        raise ValueError("the data have no purchase with a CustomerID: there is nothing to fit on")
+    if train["StockCode"].isna().any():
+        raise ValueError(f"{int(train['StockCode'].isna().sum())} line(s) have no StockCode; "
+                         "clean the lines first (retail_lab.quality.clean)")
+    cut = train["InvoiceDate"].max() + pd.Timedelta(seconds=1)
+    users = pd.Index(np.sort(train["CustomerID"].unique()), name="CustomerID")
+    items = pd.Index(np.sort(train["StockCode"].unique()), name="StockCode")
+    return RecSplit(train, train.iloc[:0], users, items, interaction_matrix(train, users, items), cut)
 
 
 def _day(ts: pd.Timestamp) -> str:
