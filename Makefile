@@ -11,12 +11,15 @@ VENDOR_STAMP := book/_static/vendor/.installed
 NBVAL_FLAGS  := --nbval --nbval-current-env --nbval-cell-timeout=900 \
                 --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: book test unit env lock vendor bench seeds lm-study notebooks student lab clean
+.PHONY: book test unit env lock vendor bench seeds lm-study notebooks student lab clean zh-status
 
-## make book: install what is missing, then render the book (stored outputs) into _build/html
+## make book: install what is missing, then render the book (stored outputs) into _build/html,
+## and its Chinese edition (the same notebooks, prose translated) into _build/html/zh
 book: $(ENV_STAMP) $(VENDOR_STAMP)
 	@echo "== building the book (Sphinx warnings are errors) =="
 	$(BIN)/jupyter-book build . --builder html -W --keep-going
+	@echo "== building the Chinese edition into _build/html/zh (warnings are errors) =="
+	$(BIN)/python tools/zh_edition.py build
 
 ## make test: unit tests and docstring examples, every notebook re-executed and compared (nbval),
 ## and the render check
@@ -61,7 +64,8 @@ notebooks: $(ENV_STAMP)
 	$(BIN)/python tools/api_usage.py
 
 ## make student: the reader editions in plain Markdown from the executed chapters: student/
-## (no solutions, no outputs) and chapters/ (full, solutions folded)
+## (no solutions, no outputs) and chapters/ (full, solutions folded), in English and, in
+## student/zh/ and chapters/zh/, in Chinese
 student: $(ENV_STAMP)
 	$(BIN)/python tools/reader_edition.py
 
@@ -93,3 +97,7 @@ lab:
 
 clean:
 	rm -rf _build book/_static/vendor
+
+## make zh-status: what of the Chinese edition needs (re-)translation after the English changed
+zh-status: $(ENV_STAMP)
+	$(BIN)/python tools/zh_edition.py status

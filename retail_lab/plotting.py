@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "CJK_FONTS", "cjk_font",
     "PALETTE",
     "FIG_WIDTH",
     "MIN_FONT_PT",
@@ -113,7 +114,46 @@ def pandas_display() -> None:
         pd.set_option(key, value)
 
 
-def use_style(pandas: bool = True) -> None:
+#: Fonts with Chinese glyphs, in order of preference, for Chinese text in figures
+#: (``use_style(chinese=True)``): Noto Sans CJK / Source Han Sans (Linux, macOS with them
+#: installed), WenQuanYi Zen Hei (Debian's ``fonts-wqy-zenhei``), Microsoft YaHei and SimHei
+#: (Windows), PingFang SC (macOS).
+CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "Microsoft YaHei",
+             "PingFang SC", "SimHei")
+_CJK_FILES = ("notosanscjk", "sourcehansans", "wqy-zenhei", "msyh", "pingfang", "simhei")
+
+
+def cjk_font() -> str | None:
+    """The first of :data:`CJK_FONTS` matplotlib can use, or None when none is installed.
+
+    A font installed after matplotlib built its font cache is not in that cache; it is found
+    among the system's font files and registered, so a fresh installation works at once.
+    """
+    from matplotlib import font_manager as fm
+
+    known = {f.name for f in fm.fontManager.ttflist}
+    for name in CJK_FONTS:
+        if name in known:
+            return name
+    for path in fm.findSystemFonts():
+        if any(key in Path(path).name.lower().replace("-", "").replace("_", "") or key in Path(path).name.lower()
+               for key in _CJK_FILES):
+            fm.fontManager.addfont(path)
+    known = {f.name for f in fm.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in known), None)
+
+
+class _QuietCJKWeight:
+    """Drops matplotlib's note that a Chinese font has no exact "normal" weight (WenQuanYi's
+    regular face is weight 500): the nearest weight is the right one, and the note would
+    otherwise land in a notebook's output."""
+
+    def filter(self, record) -> bool:
+        msg = record.getMessage()
+        return not (msg.startswith("findfont: Failed to find font weight") and any(f in msg for f in CJK_FONTS))
+
+
+def use_style(pandas: bool = True, chinese: bool = False) -> None:
     """Apply the book's style: fonts readable on a phone, light grid, sharp (2x) PNG figures.
 
     Applies the style file :data:`STYLE_FILE` (figures 6 inches wide, nothing below 11 pt,
@@ -126,6 +166,11 @@ def use_style(pandas: bool = True) -> None:
     pandas : bool, default True
         Also set the book's pandas display options (:func:`pandas_display`); the chapters
         rely on it. Pass False to leave pandas alone.
+    chinese : bool, default False
+        Also draw Chinese characters in titles and labels: DejaVu Sans stays the font for
+        Latin text (English figures look exactly as before) and the first installed font of
+        :data:`CJK_FONTS` supplies the Chinese glyphs. Raises RuntimeError, saying what to
+        install, when the machine has none.
 
     Examples
     --------
@@ -135,9 +180,23 @@ def use_style(pandas: bool = True) -> None:
     """
     if not isinstance(pandas, bool):
         raise TypeError(f"pandas must be True or False, got {pandas!r}")
+    if not isinstance(chinese, bool):
+        raise TypeError(f"chinese must be True or False, got {chinese!r}")
     if pandas:
         pandas_display()
     mpl.rcParams.update(style_params())
+    if chinese:
+        import logging
+
+        family = cjk_font()
+        if family is None:
+            raise RuntimeError("no font with Chinese characters is installed; install one of "
+                               f"{', '.join(CJK_FONTS)} (on Debian or Ubuntu: apt-get install "
+                               "fonts-noto-cjk or fonts-wqy-zenhei), then call use_style(chinese=True) again")
+        mpl.rcParams["font.family"] = ["DejaVu Sans", family]
+        log = logging.getLogger("matplotlib.font_manager")
+        if not any(isinstance(f, _QuietCJKWeight) for f in log.filters):
+            log.addFilter(_QuietCJKWeight())
     try:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover - IPython comes with Jupyter

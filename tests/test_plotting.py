@@ -154,7 +154,7 @@ CASES["recsys_training_plot_epoch_index"] = lambda: plotting.recsys_training_plo
     title="A history indexed by epoch")
 
 #: public functions of the module that set the style rather than draw
-NOT_PLOTS = {"style_params", "use_style", "pandas_display"}
+NOT_PLOTS = {"style_params", "use_style", "pandas_display", "cjk_font"}
 
 
 def _case_function(case: str) -> str:
@@ -280,6 +280,7 @@ def test_use_style_makes_jupyter_emit_retina_png():
 
 
 EXPECTED_STYLE = {  # written out by hand: the style file must say exactly this
+    "font.family": ["sans-serif"],
     "figure.figsize": [6.0, 3.6], "figure.dpi": 100.0, "savefig.dpi": 200.0, "figure.autolayout": True,
     "font.size": 11.0, "axes.titlesize": 12.0, "axes.titleweight": "bold", "axes.labelsize": 11.0,
     "xtick.labelsize": 11.0, "ytick.labelsize": 11.0, "legend.fontsize": 11.0, "legend.title_fontsize": 11.0,
@@ -344,3 +345,25 @@ def test_history_frame_draws_the_same_lines_as_the_dict():
     for la, lb in zip(a.get_lines(), b.get_lines(), strict=True):
         np.testing.assert_array_equal(la.get_xydata(), lb.get_xydata())
     np.testing.assert_array_equal(a.get_lines()[0].get_xdata(), [1, 2, 3])
+
+
+def test_chinese_labels_render_with_a_declared_cjk_font(tmp_path, recwarn):
+    import matplotlib.pyplot as plt
+
+    if plotting.cjk_font() is None:
+        pytest.skip("no Chinese font on this machine (make test installs fonts-wqy-zenhei)")
+    plotting.use_style(pandas=False, chinese=True)
+    try:
+        fig, ax = plt.subplots()
+        ax.set_title("库存与需求 (inventory)")
+        ax.set_xlabel("日期")
+        fig.savefig(tmp_path / "zh.png")
+        plt.close(fig)
+        missing = [str(w.message) for w in recwarn if "missing from font" in str(w.message)]
+        assert missing == []
+        assert plt.rcParams["font.family"][0] == "DejaVu Sans"   # Latin text keeps the book's font
+    finally:
+        plotting.use_style(pandas=False)
+    assert plt.rcParams["font.family"] == ["sans-serif"]
+    with pytest.raises(TypeError, match="chinese"):
+        plotting.use_style(chinese="yes")

@@ -104,8 +104,18 @@ def built_book(tmp_path_factory):
         warnings = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
         pytest.fail("the book does not build without warnings (-W):\n"
                     + "\n".join(warnings or log.splitlines()[-60:]), pytrace=False)
-    print(f"built in {time.perf_counter() - t0:.0f} s", flush=True)
-    return out / "_build" / "html"
+    html = out / "_build" / "html"
+    print(f"built in {time.perf_counter() - t0:.0f} s; building the Chinese edition ...", flush=True)
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "zh_edition.py"), "build",
+                           "--html", str(html / "zh"), "--work", str(out / "zh")],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        log = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)
+        warnings = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
+        pytest.fail("the Chinese edition does not build without warnings (-W):\n"
+                    + "\n".join(warnings or log.splitlines()[-60:]), pytrace=False)
+    print(f"both editions built in {time.perf_counter() - t0:.0f} s", flush=True)
+    return html
 
 
 @pytest.fixture(scope="module")
@@ -566,8 +576,8 @@ def test_desktop_menu_button_collapses_the_sidebar(server, browser):
 
 # --- search ------------------------------------------------------------------------------
 
-def search_hits(browser, server, query):
-    load(browser, f"{server}/search.html?q={urllib.parse.quote(query)}")
+def search_hits(browser, server, query, edition=""):
+    load(browser, f"{server}/{edition}search.html?q={urllib.parse.quote(query)}")
     summary = wait_for(browser, """
         const s = document.querySelector('#search-results .search-summary');
         return s && !/Preparing|Searching/.test(s.textContent) ? s.textContent : null;""",
@@ -607,6 +617,26 @@ def test_search_finds_english_and_chinese_terms(built_book, server, browser):
     index = json.loads(text[text.index("(") + 1:text.rindex(")")])
     for word in ("库存", "协同过滤", "推荐", "inventori", "recommend"):
         assert word in index["terms"] or word in index["titleterms"], word
+
+
+def test_chinese_edition_search_and_language_switch(built_book, server, browser):
+    desktop(browser)
+    # Chinese words in the Chinese chapters' running text
+    hits = search_hits(browser, server, "库存", edition="zh/")
+    assert "notebooks/09_inventory.html" in hits, hits
+    assert "notebooks/07_recommendation_case.html" in search_hits(browser, server, "转化率", edition="zh/")
+    # every page links the same page in the other language, and the link leads there
+    load(browser, f"{server}/{CHAPTER}")
+    link = browser.execute_script("const a = document.querySelector('p.bf-language a');"
+                                  " return a && a.href;")
+    assert link and link.endswith(f"/zh/{CHAPTER}"), link
+    load(browser, link)
+    assert browser.execute_script("return document.documentElement.lang") == "zh-CN"
+    back = browser.execute_script("return document.querySelector('p.bf-language a').href")
+    assert back.endswith(f"/{CHAPTER}") and "/zh/" not in back, back
+    for page in pages(built_book):
+        if not page.startswith("zh/"):
+            assert f"zh/{page}" in pages(built_book), f"{page} has no Chinese edition"
 
 
 # --- pages checked in the built HTML -----------------------------------------------------

@@ -26,6 +26,10 @@ In both, MyST becomes Markdown that needs no extension:
 - the mermaid diagram becomes a ```` ```mermaid ```` block (JupyterLab 4.1+ draws it; other
   viewers show the source) after the same diagram in words; admonitions become blockquotes.
 
+The Chinese edition's reader notebooks (``student/zh/``, ``chapters/zh/``) are made the same
+way from the Chinese chapters (``tools/zh_edition.py``: the English notebook with its prose
+translated), with the few words this script writes itself in Chinese.
+
 Nothing machine-specific is written (cell ``metadata.execution`` timestamps, the Python
 version in ``language_info``), and the output is byte-for-byte deterministic.
 ``--check`` exits 1 when an edition is stale. It compares what this script generates and a
@@ -48,6 +52,12 @@ ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "notebooks"
 BIB = ROOT / "book" / "references.bib"
 EDITIONS = {"student": ROOT / "student", "full": ROOT / "chapters"}
+EDITIONS_ZH = {e: path / "zh" for e, path in EDITIONS.items()}
+#: The words this script writes into a chapter, in the Chinese edition.
+ZH = {"Exercise": "练习", "Solution to Exercise": "练习答案", "Solution": "答案",
+      "References": "参考文献", "*Diagram, in words:*": "*流程图的文字版：*",
+      "Note": "注意", "Tip": "提示", "Hint": "提示", "Important": "重要", "Warning": "警告",
+      "Caution": "小心", "Attention": "注意", "Danger": "危险", "Error": "错误", "See also": "另见"}
 GLUE_MIME = "application/papermill.record/"
 ADMONITIONS = {"note": "Note", "tip": "Tip", "hint": "Hint", "important": "Important",
                "warning": "Warning", "caution": "Caution", "attention": "Attention",
@@ -182,11 +192,23 @@ def _title(path: Path) -> str:
     return m.group(1).strip() if m else path.stem
 
 
+def _title_zh(path: Path) -> str:
+    """The Chinese chapter's title (its translated first heading)."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import zh_edition
+
+    nb = zh_edition.zh_notebook(str(path.resolve().relative_to(ROOT)))
+    text = "\n".join(_text(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    m = re.search(r"^#\s+(.+)$", text, re.MULTILINE)
+    return m.group(1).strip() if m else path.stem
+
+
 class Chapter:
     """Converts the Markdown of one chapter; collects what it cites."""
 
-    def __init__(self, path: Path, nb: dict):
+    def __init__(self, path: Path, nb: dict, lang: str = "en"):
         self.path = path
+        self.lang = lang
         # exercises are numbered by the article's section, like the book (Exercise 4.3.1)
         from retail_lab.chapters import chapter
 
@@ -197,6 +219,9 @@ class Chapter:
         self.glue = glued(nb)
         self.cited: list[str] = []
         self.exercises: dict[str, str] = {}  # label -> "4.3.1"
+
+    def _(self, text: str) -> str:
+        return ZH[text] if self.lang == "zh" else text
 
     # -- roles
     def role(self, m: re.Match) -> str:
@@ -248,10 +273,10 @@ class Chapter:
         path = (self.path.parent / target).resolve()
         notebook = path.with_suffix(".ipynb")
         if notebook.parent == SRC and notebook.exists():
-            return f"[{text or _title(notebook)}]({notebook.name})"
+            return f"[{text or (_title_zh(notebook) if self.lang == 'zh' else _title(notebook))}]({notebook.name})"
         page = path.with_suffix(".md")
         if page.exists() and "```{bibliography}" in page.read_text(encoding="utf-8"):
-            return f"[{text or 'References'}](#References)"  # the list this chapter ends with
+            return f"[{text or self._('References')}](#{self._('References')})"  # the list this chapter ends with
         return text or (_title(page) if page.exists() else target)
 
     def link(self, target: str) -> str:
@@ -270,16 +295,16 @@ class Chapter:
         body = self.markdown(body, student).strip("\n")
         if name == "exercise":
             number = self.exercise_number(options.get("label"))
-            title = f"**Exercise {number}**" + (f" ({arg})" if arg else "")
+            title = f"**{self._('Exercise')} {number}**" + (f" ({arg})" if arg else "")
             return f"{title}\n\n{body}"
         if name == "solution":
             if student:
                 return ""
             number = self.exercises.get(arg.strip(), "")
-            summary = f"Solution to Exercise {number}" if number else "Solution"
+            summary = f"{self._('Solution to Exercise')} {number}" if number else self._("Solution")
             return f"<details>\n<summary>{summary}</summary>\n\n{body}\n\n</details>"
         if name == "mermaid":
-            return mermaid(body)
+            return mermaid(body, self._("*Diagram, in words:*"))
         if name in ("math",):
             return f"$$\n{body}\n$$"
         if name in ("code", "code-block", "code-cell", "sourcecode"):
@@ -293,7 +318,8 @@ class Chapter:
         if name.startswith("glue"):
             raise ValueError(f"{self.path.name}: ```{{{name}}}``` has no plain-Markdown form; "
                              "glue a text value and use {glue:text} instead")
-        title = (arg if name == "admonition" else ADMONITIONS.get(name, name.title()))
+        title = (arg if name == "admonition" else self._(ADMONITIONS[name]) if name in ADMONITIONS
+                 else name.title())
         if name not in ("admonition", *ADMONITIONS) and arg:
             title = f"{title}: {arg}"
         quoted = "\n".join(f"> {line}".rstrip() for line in body.splitlines())
@@ -362,7 +388,7 @@ def _options(body: list[str]) -> tuple[dict, list[str]]:
     return options, body[k:]
 
 
-def mermaid(source: str) -> str:
+def mermaid(source: str, heading: str = "*Diagram, in words:*") -> str:
     """A mermaid flow chart: its edges in words, then the source in a ```mermaid block, which
     JupyterLab 4.1+ and GitHub draw and other viewers show as text."""
     node = r'(\w+)(?:\s*(?:\[\(?|\{|\(\(?)\s*"?(.*?)"?\s*(?:\)?\]|\}|\)\)?))?'
@@ -379,7 +405,7 @@ def mermaid(source: str) -> str:
         steps.append((a, via, b))
     words = [f"- {labels.get(a, a)} → " + (f"({via}) " if via else "") + labels.get(b, b)
              for a, via, b in steps]
-    head = "*Diagram, in words:*\n\n" + "\n".join(words) + "\n\n" if words else ""
+    head = heading + "\n\n" + "\n".join(words) + "\n\n" if words else ""
     return f"{head}```mermaid\n{source.strip()}\n```"
 
 
@@ -389,10 +415,11 @@ def _lines(text: str) -> list[str]:
     return text.splitlines(keepends=True)
 
 
-def reader_version(nb: dict, path: Path, edition: str) -> dict:
-    """The reader notebook of one chapter, as a dict: ``edition`` is "student" or "full"."""
+def reader_version(nb: dict, path: Path, edition: str, lang: str = "en") -> dict:
+    """The reader notebook of one chapter, as a dict: ``edition`` is "student" or "full";
+    ``lang="zh"``: ``nb`` is the Chinese chapter."""
     student = edition == "student"
-    chapter = Chapter(path, nb)
+    chapter = Chapter(path, nb, lang)
     cells = []
     for cell in copy.deepcopy(nb["cells"]):
         meta = {k: v for k, v in cell.get("metadata", {}).items() if k in ("tags", "jupyter")}
@@ -414,7 +441,7 @@ def reader_version(nb: dict, path: Path, edition: str) -> dict:
         cells.append(new)
     if chapter.cited:
         cells.append({"cell_type": "markdown", "id": "references", "metadata": {},
-                      "source": _lines("## References\n\n" + reference_list(chapter.cited))})
+                      "source": _lines(f"## {chapter._('References')}\n\n" + reference_list(chapter.cited))})
     meta = copy.deepcopy(nb.get("metadata", {}))
     meta.get("language_info", {}).pop("version", None)  # the build machine's Python
     meta = {k: v for k, v in meta.items() if k in ("kernelspec", "language_info")}
@@ -433,14 +460,21 @@ def fingerprint(nb: dict) -> list:
             for c in nb["cells"]]
 
 
-def build(sources: list[Path] | None = None) -> dict[str, dict[str, str]]:
-    """edition -> {file name: notebook text} for every chapter."""
+def build(sources: list[Path] | None = None, lang: str = "en") -> dict[str, dict[str, str]]:
+    """edition -> {file name: notebook text} for every chapter (``lang="zh"``: the Chinese
+    chapters, made by ``tools/zh_edition.py`` from the English ones and their translations)."""
     sources = sources if sources is not None else sorted(SRC.glob("[0-9][0-9]_*.ipynb"))
     out: dict[str, dict[str, str]] = {e: {} for e in EDITIONS}
     for src in sources:
-        nb = json.loads(src.read_text(encoding="utf-8"))
+        if lang == "zh":
+            sys.path.insert(0, str(ROOT / "tools"))
+            import zh_edition
+
+            nb = zh_edition.zh_notebook(str(src.resolve().relative_to(ROOT)))
+        else:
+            nb = json.loads(src.read_text(encoding="utf-8"))
         for edition in EDITIONS:
-            out[edition][src.name] = render(reader_version(nb, src, edition))
+            out[edition][src.name] = render(reader_version(nb, src, edition, lang))
     return out
 
 
@@ -467,27 +501,31 @@ def stale(built: dict[str, dict[str, str]], dests: dict[str, Path] = EDITIONS) -
 
 def main(argv: list[str]) -> int:
     built = build()
+    built_zh = build(lang="zh")
     n = len(built["student"])
     if "--check" in argv:
-        problems = stale(built)
+        problems = stale(built) + stale(built_zh, EDITIONS_ZH)
         if problems:
             print("reader editions are out of date: " + ", ".join(problems) + "\n"
                   "run `make student` (python tools/reader_edition.py); it overwrites student/ "
                   "and chapters/, so copy any work of your own in them elsewhere first")
             return 1
-        print(f"reader editions are current ({n} chapters each in student/ and chapters/)")
+        print(f"reader editions are current ({n} chapters each in student/ and chapters/, "
+              "and in Chinese in student/zh/ and chapters/zh/)")
         return 0
-    for edition, files in built.items():
-        dest = EDITIONS[edition]
-        dest.mkdir(exist_ok=True)
-        for name, text in files.items():
-            path = dest / name
-            if not path.exists() or path.read_text(encoding="utf-8") != text:
-                path.write_text(text, encoding="utf-8")
-        for p in dest.glob("*.ipynb"):
-            if p.name not in files:
-                p.unlink()
-    print(f"wrote {n} chapters to student/ (no solutions, no outputs) and chapters/ (full)")
+    for result, dests in ((built, EDITIONS), (built_zh, EDITIONS_ZH)):
+        for edition, files in result.items():
+            dest = dests[edition]
+            dest.mkdir(exist_ok=True)
+            for name, text in files.items():
+                path = dest / name
+                if not path.exists() or path.read_text(encoding="utf-8") != text:
+                    path.write_text(text, encoding="utf-8")
+            for p in dest.glob("*.ipynb"):
+                if p.name not in files:
+                    p.unlink()
+    print(f"wrote {n} chapters to student/ (no solutions, no outputs) and chapters/ (full), "
+          "and the Chinese edition's to student/zh/ and chapters/zh/")
     return 0
 
 

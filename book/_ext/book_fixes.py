@@ -19,6 +19,10 @@
   the names each chapter uses links every name to its entry.
 - ``bibtex_default_style: authoryear``: the bibliography labelled "Chen et al., 2012" like
   the author-year citations in the text, instead of [1]-[32].
+- The two editions (``book_edition``: ``en``, the default, or ``zh``, set by
+  ``tools/zh_edition.py`` for the Chinese book built under ``zh/``): every page starts with a
+  link to the same page in the other language, and declares it with ``<link rel="alternate"
+  hreflang=...>``.
 """
 
 from __future__ import annotations
@@ -29,6 +33,33 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ZH_WORDS = HERE / "zh_search_words.txt"
+
+
+# --- the language switch -----------------------------------------------------------------
+
+EDITIONS = {"en": ("zh", "中文", "本页中文版"), "zh": ("en", "English", "This page in English")}
+
+
+def other_edition_url(pagename: str, edition: str) -> str:
+    """The URL, relative to page ``pagename``, of the same page in the other edition: the
+    Chinese book lives in ``zh/`` under the English one."""
+    up = "../" * pagename.count("/")
+    return f"{up}zh/{pagename}.html" if edition == "en" else f"{up}../{pagename}.html"
+
+
+def _language_switch(app, pagename, templatename, context, doctree):
+    edition = app.config.book_edition
+    if edition not in EDITIONS:
+        raise ValueError(f"book_edition must be 'en' or 'zh', got {edition!r}")
+    other, label, title = EDITIONS[edition]
+    if "body" not in context or pagename in ("search", "genindex"):
+        return
+    url = other_edition_url(pagename, edition)
+    lang = "zh-CN" if other == "zh" else "en"
+    context["body"] = (f'<p class="bf-language"><a href="{url}" hreflang="{lang}" lang="{lang}" '
+                       f'title="{title}">{label}</a></p>\n' + context["body"])
+    context["metatags"] = context.get("metatags", "") + (
+        f'\n<link rel="alternate" hreflang="{lang}" href="{url}" />')
 
 
 # --- duplicate inline scripts ------------------------------------------------------------
@@ -181,6 +212,8 @@ def _register_bibliography_style():
 
 
 def setup(app):
+    app.add_config_value("book_edition", "en", "html")
+    app.connect("html-page-context", _language_switch)
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     app.add_js_file("book-fixes.js", loading_method="defer")
     app.add_css_file("book-fixes.css")

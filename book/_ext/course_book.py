@@ -43,6 +43,80 @@ from retail_lab.chapters import CHAPTERS, SYLLABI, Chapter, chapter
 ROOT = Path(__file__).resolve().parents[2]
 BENCHMARKS = ROOT / "book" / "_generated" / "benchmarks.csv"
 EDITIONS = {"student": "student", "full": "chapters"}  # edition -> folder in the repository
+
+# --- the Chinese edition (``book_edition: zh``, set by tools/zh_edition.py) ------------------
+#: What this extension writes, in Chinese; every English string it shows must be here (a
+#: missing one raises KeyError, so the Chinese build fails instead of showing English).
+ZH = {
+    "Run this chapter": "运行本章",
+    "Download this chapter: ": "下载本章：",
+    "student edition": "学生版",
+    " (exercises without solutions, no outputs: run it yourself)": "（有练习、无答案、无输出：自己运行）",
+    " or ": "或",
+    "full edition": "完整版",
+    " (solutions folded, outputs kept)": "（答案折叠、保留输出）",
+    ". Both read right in any Jupyter.": "。两者都能在任何 Jupyter 中正确显示。",
+    "Online: the launch button at the top of this page opens the full chapter in ": "在线：本页顶部的启动按钮在 ",
+    "Binder or Colab": "Binder 或 Colab",
+    "Binder": "Binder",
+    "; the student edition opens in ": " 中打开完整的本章；学生版可在 ",
+    " (in Colab, run the install line below first). The code is at ": " 中打开（在 Colab 中请先运行下面的安装命令）。代码位于 ",
+    ".": "。",
+    "On your computer (Python 3.11): ": "在你的电脑上（Python 3.11）：",
+    " installs ": " 把 ",
+    " and JupyterLab into ": " 和 JupyterLab 安装到 ",
+    " and opens the student editions:": " 并打开学生版：",
+    "In any other Jupyter (Colab, VS Code, your own JupyterLab): install the package, then open the downloaded notebook:":
+        "在其他任何 Jupyter 中（Colab、VS Code、你自己的 JupyterLab）：先安装软件包，再打开下载的笔记本：",
+    "On your computer (Python 3.11), in a copy of the book's repository: ": "在你的电脑上（Python 3.11），在本书代码仓库的副本中：",
+    " and opens the student editions (this chapter is ": " 并打开学生版（本章是 ",
+    "):": "）：",
+    "In any other Jupyter (VS Code, your own JupyterLab): install the package from the copy of the repository, then open the downloaded notebook:":
+        "在其他任何 Jupyter 中（VS Code、你自己的 JupyterLab）：从仓库副本安装软件包，再打开下载的笔记本：",
+    "This edition of the book names no public repository, so there are no launch buttons (Binder, Colab); get a copy of the repository from whoever gave you the book.":
+        "本书的这一版本没有公开的代码仓库地址，因此没有启动按钮（Binder、Colab）；请向提供本书的人索取仓库副本。",
+    "Data: ": "数据：",
+    ", ": "、",
+    " and ": "和",
+    "licence": "许可",
+    ". The datasets download on first use (": "。数据集在第一次使用时下载（",
+    "Data": "数据来源",
+    " says from where, what each licence allows, and how to work offline).": "一页说明从哪里下载、各许可允许什么，以及如何离线使用）。",
+    "Data: simulated by the package; nothing is downloaded.": "数据：由软件包模拟生成，不需要下载。",
+    "chapter": "章节", "study first": "先学", "study time": "学习时间", "run time": "运行时间",
+    "exercises": "练习", "nothing": "无", "not measured": "未测量", "all chapters": "全部章节",
+    "session": "课次", "chapters": "章节",
+    "A 6-week course (two sessions a week)": "六周课程（每周两次课）",
+    "Week 1: retail data and the pipeline": "第 1 周：零售数据与流程",
+    "Week 2: neural networks and their mathematics": "第 2 周：神经网络及其数学",
+    "Week 3: recommendation, from the article's formula to Keras models": "第 3 周：推荐，从文章的公式到 Keras 模型",
+    "Week 4: online tests and personalized marketing": "第 4 周：线上测试与个性化营销",
+    "Week 5: inventory and customer service": "第 5 周：库存与客户服务",
+    "Week 6: tools, trends, the FAQ, your own data and large models": "第 6 周：工具、趋势、常见问题、你自己的数据与大模型",
+    "A 2-day workshop": "两天工作坊",
+    "Day 1: from transactions to recommendations": "第 1 天：从交易到推荐",
+    "Day 2: networks and one retail decision": "第 2 天：神经网络与一个零售决策",
+}
+
+
+def edition(config) -> str:
+    """``"en"`` or ``"zh"``: which edition of the book is being built."""
+    return getattr(config, "book_edition", "en") or "en"
+
+
+def tr(text: str, config) -> str:
+    """``text`` in the language of the edition being built."""
+    return ZH[text] if edition(config) == "zh" else text
+
+
+def reader_folders(config) -> dict[str, str]:
+    """Where the reader editions of this edition's chapters are (relative to the repository)."""
+    return {k: f"{v}/zh" for k, v in EDITIONS.items()} if edition(config) == "zh" else EDITIONS
+
+
+def chapter_label(ch: Chapter, config) -> str:
+    """How tables name a chapter: "4.3 Collaborative filtering", or "4.3 协同过滤示例"."""
+    return f"{ch.section} {ch.title_zh}" if edition(config) == "zh" else ch.label
 BINDER_URL = "https://mybinder.org"
 COLAB_URL = "https://colab.research.google.com"
 
@@ -159,10 +233,12 @@ def _code_block(text: str) -> nodes.literal_block:
     return block
 
 
-def run_box(ch: Chapter, docname: str, url: str, branch: str) -> nodes.admonition:
-    """The "Run this chapter" box of one chapter."""
+def run_box(ch: Chapter, docname: str, url: str, branch: str, config=None) -> nodes.admonition:
+    """The "Run this chapter" box of one chapter (in the language of ``config``'s edition)."""
+    _ = (lambda t: tr(t, config)) if config is not None else (lambda t: t)
+    folders = reader_folders(config) if config is not None else EDITIONS
     box = nodes.admonition(classes=["tip", "dropdown", "run-this-chapter"])
-    box += nodes.title("Run this chapter", "Run this chapter")
+    box += nodes.title(_("Run this chapter"), _("Run this chapter"))
     items = nodes.bullet_list()
 
     def item(*children):
@@ -171,59 +247,59 @@ def run_box(ch: Chapter, docname: str, url: str, branch: str) -> nodes.admonitio
             li += child
         items.append(li)
 
-    student, full = (f"{EDITIONS[e]}/{ch.file}.ipynb" for e in ("student", "full"))
-    downloads = ["Download this chapter: ",
-                 _download("student edition", student, docname),
-                 " (exercises without solutions, no outputs: run it yourself)"]
+    student, full = (f"{folders[e]}/{ch.file}.ipynb" for e in ("student", "full"))
+    downloads = [_("Download this chapter: "),
+                 _download(_("student edition"), student, docname),
+                 _(" (exercises without solutions, no outputs: run it yourself)")]
     if (ROOT / full).exists():
-        downloads += [" or ", _download("full edition", full, docname),
-                      " (solutions folded, outputs kept)"]
-    downloads.append(". Both read right in any Jupyter.")
+        downloads += [_(" or "), _download(_("full edition"), full, docname),
+                      _(" (solutions folded, outputs kept)")]
+    downloads.append(_(". Both read right in any Jupyter."))
     item(_text(*downloads))
 
     gh = _github_parts(url) if url else None
     if url:
-        online = ["Online: the launch button at the top of this page opens the full chapter in "
-                  + ("Binder or Colab" if gh else "Binder") + "; the student edition opens in "]
+        online = [_("Online: the launch button at the top of this page opens the full chapter in ")
+                  + _("Binder or Colab" if gh else "Binder") + _("; the student edition opens in ")]
         online.append(_link("Binder", f"{BINDER_URL}/v2/"
                              + (f"gh/{gh[0]}/{gh[1]}/{branch}" if gh else f"git/{quote(url, safe='')}/{branch}")
                              + f"?urlpath=lab/tree/{student}"))
         if gh:
-            online += [" or ", _link("Colab", f"{COLAB_URL}/github/{gh[0]}/{gh[1]}/blob/{branch}/{student}")]
-        online.append(" (in Colab, run the install line below first). The code is at ")
-        online += [_link(url, url), "."]
+            online += [_(" or "), _link("Colab", f"{COLAB_URL}/github/{gh[0]}/{gh[1]}/blob/{branch}/{student}")]
+        online.append(_(" (in Colab, run the install line below first). The code is at "))
+        online += [_link(url, url), _(".")]
         item(_text(*online))
         name = url.rsplit("/", 1)[-1]
-        item(_text("On your computer (Python 3.11): ", ("code", "make lab"),
-                   " installs ", ("code", "retail_lab"), " and JupyterLab into ", ("code", ".venv"),
-                   " and opens the student editions:"),
+        item(_text(_("On your computer (Python 3.11): "), ("code", "make lab"),
+                   _(" installs "), ("code", "retail_lab"), _(" and JupyterLab into "), ("code", ".venv"),
+                   _(" and opens the student editions:")),
              _code_block(f"git clone {url}\ncd {name}\nmake lab"))
-        item(_text("In any other Jupyter (Colab, VS Code, your own JupyterLab): install the "
-                   "package, then open the downloaded notebook:"),
+        item(_text(_("In any other Jupyter (Colab, VS Code, your own JupyterLab): install the "
+                     "package, then open the downloaded notebook:")),
              _code_block(f'pip install "retail_lab[lab] @ git+{url}@{branch}"'))
     else:
-        item(_text("On your computer (Python 3.11), in a copy of the book's repository: ",
-                   ("code", "make lab"), " installs ", ("code", "retail_lab"),
-                   " and JupyterLab into ", ("code", ".venv"), " and opens the student editions "
-                   "(this chapter is ", ("code", student), "):"),
+        item(_text(_("On your computer (Python 3.11), in a copy of the book's repository: "),
+                   ("code", "make lab"), _(" installs "), ("code", "retail_lab"),
+                   _(" and JupyterLab into "), ("code", ".venv"), _(" and opens the student editions "
+                   "(this chapter is "), ("code", student), _("):")),
              _code_block("cd retail-ai-lab   # your copy of the repository\nmake lab"))
-        item(_text("In any other Jupyter (VS Code, your own JupyterLab): install the package from "
-                   "the copy of the repository, then open the downloaded notebook:"),
+        item(_text(_("In any other Jupyter (VS Code, your own JupyterLab): install the package from "
+                     "the copy of the repository, then open the downloaded notebook:")),
              _code_block('pip install "./retail-ai-lab[lab]"'))
-        item(_text("This edition of the book names no public repository, so there are no "
-                   "launch buttons (Binder, Colab); get a copy of the repository from whoever "
-                   "gave you the book."))
+        item(_text(_("This edition of the book names no public repository, so there are no "
+                     "launch buttons (Binder, Colab); get a copy of the repository from whoever "
+                     "gave you the book.")))
     used = datasets_used(ch)
     if used:
         names = []
         for k, spec in enumerate(used):
-            names += [", " if 0 < k < len(used) - 1 else " and " if k else "",
-                      f"{spec.title} (licence: {spec.license})"]
-        item(_text("Data: ", *names, ". The datasets download on first use (",
-                   _doc("Data", "/book/data", docname), " says from where, what each licence "
-                   "allows, and how to work offline)."))
+            names += [_(", ") if 0 < k < len(used) - 1 else _(" and ") if k else "",
+                      f"{spec.title} ({_('licence')}: {spec.license})"]
+        item(_text(_("Data: "), *names, _(". The datasets download on first use ("),
+                   _doc(_("Data"), "/book/data", docname), _(" says from where, what each licence "
+                   "allows, and how to work offline).")))
     else:
-        item(_text("Data: simulated by the package; nothing is downloaded."))
+        item(_text(_("Data: simulated by the package; nothing is downloaded.")))
     box += items
     return box
 
@@ -270,8 +346,9 @@ def _add_run_box(app, doctree) -> None:
         return
     url, branch = repository(app.config)
     title = next((i for i, n in enumerate(section.children) if isinstance(n, nodes.title)), -1)
-    section.insert(title + 1, run_box(ch, docname, url, branch))
-    for path in (ROOT / "student" / f"{ch.file}.ipynb", ROOT / "chapters" / f"{ch.file}.ipynb"):
+    section.insert(title + 1, run_box(ch, docname, url, branch, app.config))
+    folders = reader_folders(app.config)
+    for path in (ROOT / folders["student"] / f"{ch.file}.ipynb", ROOT / folders["full"] / f"{ch.file}.ipynb"):
         if path.exists():
             app.env.note_dependency(str(path))
 
@@ -299,40 +376,45 @@ class CourseMap(SphinxDirective):
     option_spec = {"class": directives.class_option}
 
     def doc(self, ch: Chapter) -> str:
-        return f"{{doc}}`{ch.label} </{ch.docname}>`"
+        return f"{{doc}}`{chapter_label(ch, self.config)} </{ch.docname}>`"
+
+    def _(self, text: str) -> str:
+        return tr(text, self.config)
 
     def lines(self) -> list[str]:
         what = self.arguments[0]
         by_section = {c.section: c for c in CHAPTERS}
         if what == "path":
             out = ["```{mermaid}", "flowchart LR"]
-            out += [f'  c{c.number}["{c.label}"]' for c in CHAPTERS]
+            out += [f'  c{c.number}["{chapter_label(c, self.config)}"]' for c in CHAPTERS]
             out += [f"  c{by_section[r].number} --> c{c.number}" for c in CHAPTERS for r in c.requires]
             return out + ["```"]
         if what == "chapters":
             self.env.note_dependency(str(BENCHMARKS))
             times = run_times()
-            out = ["| chapter | study first | study time | run time | exercises |",
+            _ = self._
+            out = [f"| {_('chapter')} | {_('study first')} | {_('study time')} | {_('run time')} | {_('exercises')} |",
                    "|---|---|---:|---:|---|"]
             for c in CHAPTERS:
                 seconds = times.get(f"{c.file}.ipynb")
-                run = f"{seconds:.0f} s" if seconds is not None else "not measured"
-                first = ", ".join(by_section[r].label for r in c.requires) or "nothing"
+                run = f"{seconds:.0f} s" if seconds is not None else _("not measured")
+                first = _(", ").join(chapter_label(by_section[r], self.config) for r in c.requires) or _("nothing")
                 ids = f"{c.exercise_ids[0]}-{c.exercise_ids[-1]}" if c.exercise_ids else ""
                 out.append(f"| {self.doc(c)} | {first} | {_hours(c.study_hours)} | {run} | {ids} |")
             total_run = sum(times.get(f"{c.file}.ipynb", 0.0) for c in CHAPTERS)
             total_study = sum(c.study_hours for c in CHAPTERS)
-            out.append(f"| **all chapters** | | **{_hours(total_study)}** | "
+            out.append(f"| **{_('all chapters')}** | | **{_hours(total_study)}** | "
                        f"**{total_run / 60:.0f} min** | |")
             return out
         if what == "syllabus":
             if len(self.arguments) < 2 or self.arguments[1] not in SYLLABI:
                 raise self.error(f"course-map syllabus needs one of: {', '.join(SYLLABI)}")
             _, sessions = SYLLABI[self.arguments[1]]
-            out = ["| session | chapters | study time |", "|---|---|---:|"]
+            _ = self._
+            out = [f"| {_('session')} | {_('chapters')} | {_('study time')} |", "|---|---|---:|"]
             for title, sections in sessions:
                 chs = [by_section[s] for s in sections]
-                out.append(f"| {title} | {', '.join(self.doc(c) for c in chs)} | "
+                out.append(f"| {_(title)} | {_(', ').join(self.doc(c) for c in chs)} | "
                            f"{_hours(sum(c.study_hours for c in chs))} |")
             return out
         raise self.error(f"course-map: unknown part {what!r} (path, chapters or syllabus)")

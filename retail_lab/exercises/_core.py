@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
+import os
 import re
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from dataclasses import dataclass
@@ -14,7 +18,76 @@ from ..chapters import CHAPTERS
 from ..chapters import chapter as _chapter
 from ..chapters import parse_exercise_id
 
-__all__ = ["Question", "CheckResult", "QUESTIONS", "check", "questions", "register"]
+__all__ = ["Question", "CheckResult", "QUESTIONS", "check", "questions", "register", "LANGUAGES"]
+
+#: The languages the checker answers in: English and Chinese (the book's two editions).
+LANGUAGES = ("en", "zh")
+#: The Chinese hints, one per exercise with the English hint each translates (kept current by
+#: the Chinese edition's tools: ``python tools/zh_edition.py status retail_lab/exercises``).
+HINTS_ZH = Path(__file__).with_name("hints_zh.json")
+
+# Every fixed message in both languages; {placeholders} are filled in.
+_TEXT = {
+    "Correct": "正确", "Not yet": "还不对", "No answer": "尚未作答", "Exercise": "练习",
+    "replace None with your answer, then run the cell again.": "把 None 换成你的答案，然后重新运行这个单元格。",
+    "well done.": "做得好。",
+    "not correct": "不正确",
+    "the sign is wrong": "符号错了",
+    "not correct, though the order of magnitude is right (between {lo} and {hi} in size)":
+        "不正确，不过数量级是对的（绝对值在 {lo} 与 {hi} 之间）",
+    "too high: the answer is below {x}": "太大了：答案小于 {x}",
+    "too low: the answer is at least {x}": "太小了：答案至少为 {x}",
+    "too far from zero: the answer is smaller than {x} in size": "离零太远：答案的绝对值小于 {x}",
+    "too close to zero: the answer is at least {x} in size": "离零太近：答案的绝对值至少为 {x}",
+    "that looks like a percentage; give a fraction between 0 and 1.": "这看起来是百分数；请给出 0 到 1 之间的小数。",
+    "relative tolerance {tol}": "相对容差 {tol}",
+    "the answer is a whole number": "答案是整数",
+    "answer a number, not {x}": "请回答一个数，而不是 {x}",
+    "answer a number (got {x})": "请回答一个数（收到的是 {x}）",
+    "answer a number (got {x}); write digits without separators": "请回答一个数（收到的是 {x}）；数字中不要加分隔符",
+    "not a valid answer: the number is far too large (beyond 1e308)": "不是有效答案：这个数太大了（超过 1e308）",
+    "not a valid answer: the answer is NaN (not a number)": "不是有效答案：答案是 NaN（不是数）",
+    "not a valid answer: {x} is infinite; give a finite number": "不是有效答案：{x} 是无穷大；请给出有限的数",
+    "answer a real number (got {x})": "请回答一个实数（收到的是 {x}）",
+    "answer a single number (got {x})": "请回答单个数（收到的是 {x}）",
+    "answer True or False (got {x})": "请回答 True 或 False（收到的是 {x}）",
+    "answer a short text (got {x})": "请回答一段简短的文字（收到的是 {x}）",
+    "answer a text, e.g. a name in quotes (got {x})": "请回答一段文字，例如用引号括起的名称（收到的是 {x}）",
+}
+
+
+def _lang(lang: str | None) -> str:
+    """``lang``, else the environment variable ``RETAIL_LAB_LANG``, else English."""
+    chosen = lang if lang is not None else (os.environ.get("RETAIL_LAB_LANG") or "en")
+    chosen = str(chosen).strip().lower()
+    chosen = "zh" if chosen.startswith("zh") else chosen
+    if chosen not in LANGUAGES:
+        raise ValueError(f"lang must be one of {LANGUAGES} (or None for RETAIL_LAB_LANG), got {lang!r}")
+    return chosen
+
+
+def _t(text: str, lang: str, **kw) -> str:
+    """A fixed message in ``lang``, its placeholders filled."""
+    return (_TEXT.get(text, text) if lang == "zh" else text).format(**kw)
+
+
+@lru_cache(maxsize=1)
+def _hints_zh() -> dict:
+    if not HINTS_ZH.exists():
+        return {}
+    data = json.loads(HINTS_ZH.read_text(encoding="utf-8"))
+    return {u["id"]: u for u in data.get("units", [])}
+
+
+def _hint(q: "Question", lang: str) -> str:
+    """The question's hint in ``lang`` (the English one when no current translation exists)."""
+    if lang == "zh":
+        import hashlib
+
+        u = _hints_zh().get(q.id)
+        if u and u.get("zh") and u.get("sha") == hashlib.sha256(q.hint.encode("utf-8")).hexdigest()[:12]:
+            return u["zh"]
+    return q.hint
 
 
 def _exercise_id(chapter: str, qid: str) -> str:
@@ -75,13 +148,16 @@ class CheckResult:
     qid: str
     correct: bool | None
     message: str
+    lang: str = "en"
 
     @property
     def exercise(self) -> str:
         return _exercise_id(self.chapter, self.qid)
 
     def __repr__(self) -> str:
-        mark = {True: "Correct", False: "Not yet", None: "No answer"}[self.correct]
+        mark = _t({True: "Correct", False: "Not yet", None: "No answer"}[self.correct], self.lang)
+        if self.lang == "zh":
+            return f"[{_t('Exercise', 'zh')} {self.exercise}] {mark}：{self.message}"
         return f"[Exercise {self.exercise}] {mark}: {self.message}"
 
     def __bool__(self) -> bool:
@@ -243,49 +319,49 @@ def _scalar(answer: Any) -> Any:
     return answer
 
 
-def _as_number(answer: Any) -> tuple[int | float | None, str]:
+def _as_number(answer: Any, lang: str = "en") -> tuple[int | float | None, str]:
     """The answer as an exact int or a finite float, or (None, why it is not valid)."""
     a = _scalar(answer)
     if isinstance(a, np.generic) and not isinstance(a, (np.bool_, np.number)):
         a = a.item()  # np.str_ and friends
     if isinstance(a, (bool, np.bool_)):
-        return None, f"answer a number, not {bool(a)}"
+        return None, _t("answer a number, not {x}", lang, x=bool(a))
     if isinstance(a, str):
         text = a.strip()
         if len(text) > _MAX_NUMBER_TEXT:
-            return None, f"answer a number (got {_describe(a)})"
+            return None, _t("answer a number (got {x})", lang, x=_describe(a))
         try:
             a = int(text)
         except ValueError:
             try:
                 a = float(text)
             except ValueError:
-                return None, f"answer a number (got {_describe(a)}); write digits without separators"
+                return None, _t("answer a number (got {x}); write digits without separators", lang, x=_describe(a))
     if isinstance(a, (numbers.Integral, np.integer)):
         v = int(a)
         if abs(v) >= _FLOAT_LIMIT:
-            return None, "not a valid answer: the number is far too large (beyond 1e308)"
+            return None, _t("not a valid answer: the number is far too large (beyond 1e308)", lang)
         return v, ""
     if isinstance(a, numbers.Complex) and not isinstance(a, numbers.Real):
-        return None, f"answer a real number (got {_describe(a)})"
+        return None, _t("answer a real number (got {x})", lang, x=_describe(a))
     if isinstance(a, (numbers.Number, np.floating)):  # float, np.float32, Fraction, Decimal
         try:
             v = float(a)
         except (OverflowError, ValueError, TypeError):
-            return None, "not a valid answer: the number is far too large (beyond 1e308)"
+            return None, _t("not a valid answer: the number is far too large (beyond 1e308)", lang)
         if math.isnan(v):
-            return None, "not a valid answer: the answer is NaN (not a number)"
+            return None, _t("not a valid answer: the answer is NaN (not a number)", lang)
         if math.isinf(v):
-            return None, f"not a valid answer: {v} is infinite; give a finite number"
+            return None, _t("not a valid answer: {x} is infinite; give a finite number", lang, x=v)
         return v, ""
-    return None, f"answer a single number (got {_describe(answer)})"
+    return None, _t("answer a single number (got {x})", lang, x=_describe(answer))
 
 
 _YES = {"true", "yes", "y"}
 _NO = {"false", "no", "n"}
 
 
-def _as_bool(answer: Any) -> tuple[bool | None, str]:
+def _as_bool(answer: Any, lang: str = "en") -> tuple[bool | None, str]:
     """The answer to a yes/no question: bools, NumPy bools, the numbers 1/0 and yes/no words."""
     a = _scalar(answer)
     if isinstance(a, (bool, np.bool_)):
@@ -300,10 +376,10 @@ def _as_bool(answer: Any) -> tuple[bool | None, str]:
                 return bool(a == 1), ""
         except Exception:  # noqa: BLE001 - an exotic number that cannot be compared
             pass
-    return None, f"answer True or False (got {_describe(answer)})"
+    return None, _t("answer True or False (got {x})", lang, x=_describe(answer))
 
 
-def _as_text(answer: Any) -> tuple[str | None, str]:
+def _as_text(answer: Any, lang: str = "en") -> tuple[str | None, str]:
     a = _scalar(answer)
     if isinstance(a, type):
         return a.__name__, ""
@@ -311,9 +387,9 @@ def _as_text(answer: Any) -> tuple[str | None, str]:
         return type(a).__name__, ""
     if isinstance(a, (str, np.str_)):
         if len(a) > _MAX_ANSWER_TEXT:
-            return None, f"answer a short text (got {_describe(a)})"
+            return None, _t("answer a short text (got {x})", lang, x=_describe(a))
         return str(a), ""
-    return None, f"answer a text, e.g. a name in quotes (got {_describe(answer)})"
+    return None, _t("answer a text, e.g. a name in quotes (got {x})", lang, x=_describe(answer))
 
 
 def _p10(e: int) -> float:
@@ -335,61 +411,67 @@ def _decade(x: float) -> int:
     return e
 
 
-def _magnitude_hint(value: float, truth: float) -> str:
+def _magnitude_hint(value: float, truth: float, lang: str = "en") -> str:
     """Where a wrong answer lies relative to the answer's order of magnitude only (the bands
     are the powers of ten and zero, fixed in advance, so bisection cannot find the answer)."""
     truth = float(truth)
     if truth == 0 or value == 0:
-        return "not correct"
+        return _t("not correct", lang)
     if (value > 0) != (truth > 0):
-        return "the sign is wrong"
+        return _t("the sign is wrong", lang)
     ev, et = _decade(value), _decade(truth)
+    lo, hi = f"{_p10(ev):g}", f"{_p10(ev + 1):g}"
     if ev == et:
-        return (f"not correct, though the order of magnitude is right "
-                f"(between {_p10(ev):g} and {_p10(ev + 1):g} in size)")
+        return _t("not correct, though the order of magnitude is right (between {lo} and {hi} in size)",
+                  lang, lo=lo, hi=hi)
     if truth > 0:
-        return (f"too high: the answer is below {_p10(ev):g}" if ev > et
-                else f"too low: the answer is at least {_p10(ev + 1):g}")
-    return (f"too far from zero: the answer is smaller than {_p10(ev):g} in size" if ev > et
-            else f"too close to zero: the answer is at least {_p10(ev + 1):g} in size")
+        return (_t("too high: the answer is below {x}", lang, x=lo) if ev > et
+                else _t("too low: the answer is at least {x}", lang, x=hi))
+    return (_t("too far from zero: the answer is smaller than {x} in size", lang, x=lo) if ev > et
+            else _t("too close to zero: the answer is at least {x} in size", lang, x=hi))
 
 
-def _parse(q: Question, answer: Any) -> tuple[Any, str]:
+def _parse(q: Question, answer: Any, lang: str = "en") -> tuple[Any, str]:
     """The answer converted for the question's kind, or (None, why it is not valid).
     Needs no correct answer, so a malformed answer never triggers a data load."""
     if q.kind == "bool":
-        return _as_bool(answer)
+        return _as_bool(answer, lang)
     if q.kind == "text":
-        return _as_text(answer)
-    value, why = _as_number(answer)
+        return _as_text(answer, lang)
+    value, why = _as_number(answer, lang)
     if value is None:
         return None, why
     if q.kind == "int":
         if isinstance(value, float):
             if value != int(value):
-                return None, "the answer is a whole number"
+                return None, _t("the answer is a whole number", lang)
             value = int(value)
     return value, ""
 
 
-def _compare(q: Question, answer: Any, truth: Any) -> tuple[bool, str]:
-    value, why = _parse(q, answer)
+def _compare(q: Question, answer: Any, truth: Any, lang: str = "en") -> tuple[bool, str]:
+    value, why = _parse(q, answer, lang)
+    hint = _hint(q, lang)
+    stop = "。" if lang == "zh" else ". "
     if value is None:
-        return False, f"{why}. {q.hint}"
+        return False, f"{why}{stop}{hint}"
     if q.kind == "bool":
-        return value == bool(truth), q.hint
+        return value == bool(truth), hint
     if q.kind == "text":
-        return value.strip().lower() == str(truth).strip().lower(), q.hint
+        return value.strip().lower() == str(truth).strip().lower(), hint
     if q.kind == "int":
         if value == int(truth):
             return True, ""
-        return False, f"{_magnitude_hint(value, truth)}. {q.hint}"
+        return False, f"{_magnitude_hint(value, truth, lang)}{stop}{hint}"
     value = float(value)
     if math.isclose(value, float(truth), rel_tol=q.rel_tol, abs_tol=1e-12):
         return True, ""
     if 0 < truth < 1 and 1 < value <= 100 and math.isclose(value / 100, float(truth), rel_tol=q.rel_tol):
-        return False, "that looks like a percentage; give a fraction between 0 and 1."
-    return False, f"{_magnitude_hint(value, truth)} (relative tolerance {q.rel_tol:g}). {q.hint}"
+        return False, _t("that looks like a percentage; give a fraction between 0 and 1.", lang)
+    tol = _t("relative tolerance {tol}", lang, tol=f"{q.rel_tol:g}")
+    if lang == "zh":
+        return False, f"{_magnitude_hint(value, truth, lang)}（{tol}）。{hint}"
+    return False, f"{_magnitude_hint(value, truth, lang)} ({tol}). {hint}"
 
 
 _CHAPTER_RE = re.compile(r"(?:ch(?:apter)?)?\s*0*(\d{1,3})")
@@ -445,7 +527,7 @@ def _key_from_id(exercise: Any) -> tuple[str, str]:
                    f"as their titles in the book show: {ranges}")
 
 
-def check(exercise: str, *args: Any) -> CheckResult:
+def check(exercise: str, *args: Any, lang: str | None = None) -> CheckResult:
     """Check a reader's answer to an exercise: ``check("4.3.1", answer)``.
 
     Parameters
@@ -455,6 +537,9 @@ def check(exercise: str, *args: Any) -> CheckResult:
         exercise of chapter 4.3 (``"Exercise 4.3.1"`` is read the same way).
     answer : any
         The reader's answer; ``None`` means "not answered yet".
+    lang : {"en", "zh"}, optional
+        The language of the verdict and hint; default: the environment variable
+        ``RETAIL_LAB_LANG``, else English. The Chinese edition's readers pass ``lang="zh"``.
 
     Returns
     -------
@@ -486,7 +571,10 @@ def check(exercise: str, *args: Any) -> CheckResult:
     [Exercise 1.2] No answer: replace None with your answer, then run the cell again.
     >>> check("ch01", "q2", None)  # the old form of the same exercise
     [Exercise 1.2] No answer: replace None with your answer, then run the cell again.
+    >>> check("1.2", None, lang="zh")
+    [练习 1.2] 尚未作答：把 None 换成你的答案，然后重新运行这个单元格。
     """
+    lang = _lang(lang)
     if len(args) == 1:
         key, answer = _key_from_id(exercise), args[0]
     elif len(args) == 2:
@@ -497,12 +585,12 @@ def check(exercise: str, *args: Any) -> CheckResult:
     chapter, qid = key
     q = QUESTIONS[key]
     if answer is None:
-        return CheckResult(chapter, qid, None, "replace None with your answer, then run the cell again.")
-    value, why = _parse(q, answer)
+        return CheckResult(chapter, qid, None, _t("replace None with your answer, then run the cell again.", lang), lang)
+    value, why = _parse(q, answer, lang)
     if value is None:  # malformed: say why without computing (or loading) the answer
-        return CheckResult(chapter, qid, False, f"{why}. {q.hint}")
-    ok, msg = _compare(q, answer, q.expected())
-    return CheckResult(chapter, qid, ok, "well done." if ok else msg)
+        return CheckResult(chapter, qid, False, f"{why}{'。' if lang == 'zh' else '. '}{_hint(q, lang)}", lang)
+    ok, msg = _compare(q, answer, q.expected(), lang)
+    return CheckResult(chapter, qid, ok, _t("well done.", lang) if ok else msg, lang)
 
 
 def _legacy_key(chapter: Any, qid: Any) -> tuple[Any, Any]:
