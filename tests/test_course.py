@@ -27,7 +27,8 @@ import reader_edition as reader  # noqa: E402
 
 SOURCES = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 EDITIONS = {"student": ROOT / "student", "full": ROOT / "chapters"}
-GENERATED = [(e, d / p.name) for e, d in EDITIONS.items() for p in SOURCES]
+GENERATED = [(e, d / p.name) for e, d in EDITIONS.items() for p in SOURCES] + [
+    (f"{e}/zh", d / "zh" / p.name) for e, d in EDITIONS.items() for p in SOURCES]   # the Chinese edition
 GEN_IDS = [f"{e}/{p.name}" for e, p in GENERATED]
 
 #: MyST left in Markdown: a role ``{name}`...``` or a directive fence ```{name} / :::{name}.

@@ -254,3 +254,31 @@ def test_reader_editions_in_chinese_are_current():
     import reader_edition
 
     assert reader_edition.stale(reader_edition.build(lang="zh"), reader_edition.EDITIONS_ZH) == []
+
+
+def _stray_emphasis(md: str) -> list[str]:
+    """Asterisks a CommonMark parser leaves as text: emphasis that does not open or close
+    (next to Chinese punctuation or a role, ``**…。**`` followed by a Chinese character)."""
+    import re
+
+    from markdown_it import MarkdownIt
+
+    md = re.sub(r"\$\$.*?\$\$|\$[^$\n]*\$", "MATH", md, flags=re.S)
+    out = []
+    for token in MarkdownIt("commonmark").parse(md):
+        for child in token.children or []:
+            if child.type == "text" and "*" in child.content:
+                out.append(child.content[:80])
+    return out
+
+
+def test_emphasis_parser_finds_an_unclosed_bold():
+    assert _stray_emphasis("它**{glue:text}`x`**最佳") != []
+    assert _stray_emphasis("它 **{glue:text}`x`** 最佳，**文章怎么说**。本章") == []
+
+
+@pytest.mark.parametrize("source", [s for s in SOURCES if s not in (z.HINTS, z.GLUE)])
+def test_chinese_bold_and_italics_render(source):
+    stray = {uid: found for uid, u in z.load_store(source).items()
+             if not uid.endswith("/figure") and (found := _stray_emphasis(u.get("zh") or ""))}
+    assert stray == {}, f"{source}: * or ** that would show as text (add a space, or move the punctuation out of the emphasis): {stray}"

@@ -65,7 +65,7 @@ ADMONITIONS = {"note": "Note", "tip": "Tip", "hint": "Hint", "important": "Impor
 
 #: A MyST role (``{name}`content```) and a MyST directive fence (```` ```{name} ````,
 #: ``:::{name}``): the tests fail when either is left in a reader notebook.
-ROLE = re.compile(r"(?<![\\\w])\{([A-Za-z][\w:+.-]*)\}`([^`]*)`")
+ROLE = re.compile(r"(?<![\\A-Za-z0-9_])\{([A-Za-z][\w:+.-]*)\}`([^`]*)`")  # a Chinese character may precede it
 DIRECTIVE = re.compile(r"^[ \t]*(`{3,}|~{3,}|:{3,})\{([A-Za-z][\w:+.-]*)\}[ \t]*(.*)$")
 FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
 
