@@ -11,7 +11,7 @@ VENDOR_STAMP := book/_static/vendor/.installed
 NBVAL_FLAGS  := --nbval --nbval-current-env --nbval-cell-timeout=900 \
                 --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: book test unit env lock vendor bench seeds lm-study notebooks student lab clean zh-status
+.PHONY: book test unit env lock vendor bench seeds lm-study scaling notebooks student lab clean zh-status
 
 ## make book: install what is missing, then render the book (stored outputs) into _build/html,
 ## and its Chinese edition (the same notebooks, prose translated) into _build/html/zh
@@ -25,14 +25,15 @@ book: $(ENV_STAMP) $(VENDOR_STAMP)
 ## and the render check
 test: $(ENV_STAMP) $(VENDOR_STAMP)
 	@bash tools/ensure_chromium.sh
+	@bash tools/ensure_java.sh
 	@echo "== unit tests, notebooks (nbval) and render check =="
 	$(BIN)/python -m pytest tests retail_lab notebooks --doctest-modules $(NBVAL_FLAGS) $(PYTEST_ARGS)
 
-## make unit: unit tests and docstring examples only (no notebooks, no browser, no npm): the
-## everyday check while changing the package; `make test` stays the full check
+## make unit: unit tests and docstring examples only (no notebooks, no browser, no npm, no
+## Spark session): the everyday check while changing the package; `make test` stays the full check
 unit: $(ENV_STAMP)
 	@echo "== unit tests and docstring examples =="
-	$(BIN)/python -m pytest tests retail_lab --doctest-modules -m "not render" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests retail_lab --doctest-modules -m "not render and not spark" $(PYTEST_ARGS)
 
 ## make env: .venv with the package, every extra (book, test, lab, keras) at the locked versions
 env: $(ENV_STAMP)
@@ -85,6 +86,13 @@ seeds: $(ENV_STAMP)
 ## seeds and splits, and the scaling curve); writes book/_generated/lm_study.csv
 lm-study: $(ENV_STAMP)
 	$(BIN)/python tools/lm_study.py
+
+## make scaling: appendix C's scaling study (the single-machine path and Spark local[2] on
+## simulated shops 1, 4, 16 and 64 times Online Retail, each run with a time and memory limit;
+## about an hour on 2 cores); writes book/_generated/scaling.csv, which the appendix plots
+scaling: $(ENV_STAMP)
+	@bash tools/ensure_java.sh
+	$(BIN)/python tools/scaling_study.py
 
 ## make lab: install the package and its `lab` extra (exact versions from the lock) and open
 ## JupyterLab at the repository root, in student/ (chapters/ holds the full edition)

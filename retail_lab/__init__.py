@@ -19,6 +19,10 @@ every module is listed here and in the README):
   model), ``recsys.settings`` (the book's chosen hyperparameters);
 - large models: ``lm`` (a subword tokenizer, a transformer encoder, masked-token pretraining,
   fine-tuning and embeddings);
+- scaling out: ``spark`` with ``spark.session`` (a local or cluster session),
+  ``spark.quality`` (the cleaning rules on Spark), ``spark.recsys`` (split, item-item model
+  and ALS on Spark), ``spark.metrics`` (ranking metrics on Spark), ``spark.als`` (ALS with
+  MLlib's update rule in NumPy); ``distributed`` (data-parallel Keras training);
 - applications: ``marketing`` (segments, A/B statistics, uplift), ``sim`` (a simulated shop
   with known ground truth), ``inventory`` (forecasting and stock policies), ``service``
   (customer-service intents and hand-over), ``privacy`` (Laplace mechanism, k-anonymity);
@@ -28,7 +32,9 @@ every module is listed here and in the README):
   environment report).
 
 TensorFlow and Keras are optional (``pip install "retail_lab[keras]"``): every module
-imports without them, and only the Keras model classes need them, when they fit.
+imports without them, and only the Keras model classes need them, when they fit. So is
+pyspark (``pip install "retail_lab[spark]"``, with Java 17+): ``spark`` imports without it and
+needs it when a session starts.
 """
 
 from .repro import environment_report, set_seed

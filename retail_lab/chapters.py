@@ -149,6 +149,8 @@ CHAPTERS: tuple[Chapter, ...] = (
     Chapter("16_large_models", "B", "What makes a model large: pretraining and fine-tuning a transformer",
             "什么是大模型：Transformer 的预训练与微调", "Large models", ("5", "6.4"), 3.0,
             budget_s=240, budget_mb=4096),
+    Chapter("17_scaling_out", "C", "Scaling out: the same work on Apache Spark",
+            "横向扩展：在 Spark 上完成同样的工作", "Scaling out", ("4.3", "5"), 2.0),
 )
 
 #: Suggested syllabi: id -> (title, ((session, chapter sections in study order), ...)).
@@ -161,7 +163,8 @@ SYLLABI: dict[str, tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]] = {
         ("Week 3: recommendation, from the article's formula to Keras models", ("4.3", "5")),
         ("Week 4: online tests and personalized marketing", ("6.1", "6.2")),
         ("Week 5: inventory and customer service", ("6.3", "6.4")),
-        ("Week 6: tools, trends, the FAQ, your own data and large models", ("7", "8", "9", "A", "B")),
+        ("Week 6: tools, trends, the FAQ, your own data, large models and scaling out",
+         ("7", "8", "9", "A", "B", "C")),
     )),
     "2-day": ("A 2-day workshop", (
         ("Day 1: from transactions to recommendations", ("1", "2", "4.3")),

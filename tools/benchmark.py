@@ -96,7 +96,35 @@ def write_table(rows: list[tuple[str, float, int, str]], machine: str) -> None:
     speed = read_speed()
     if speed is not None:
         lines += speed_section(*speed)
+    lines += scaling_section()
     (OUT / "benchmarks.md").write_text("\n".join(lines))
+
+
+SCALING_CSV = "scaling.csv"
+SCALING_HEADING = "### Scaling out: one machine and Spark on growing shops"
+
+
+def scaling_section(path: Path | None = None) -> list[str]:
+    """The rows of the scaling study (``make scaling``, ``tools/scaling_study.py``, appendix C)
+    as they were measured, with the study's own header lines; nothing when it has not run."""
+    path = path or OUT / SCALING_CSV
+    if not path.exists():
+        return []
+    text = path.read_text(encoding="utf-8").splitlines()
+    head = [line[2:] for line in text if line.startswith("# ")]
+    rows = list(csv.DictReader(line for line in text if not line.startswith("#")))
+    out = ["", SCALING_HEADING, "",
+           "Written by `make scaling` (`tools/scaling_study.py`), not by `make bench`: "
+           + "; ".join(head) + ". Each run is cleaning, the item-item model and its evaluation, "
+           "in its own process; a run stopped by a limit shows where that path ends.", "",
+           "| shop size | lines | path | status | clean s | fit s | evaluate s | total s | peak MB |",
+           "|---|---:|---|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines = f"{int(r['lines']):,}" if r.get("lines") else ""
+        peak = f"{int(float(r['peak_mb'])):,}" if r.get("peak_mb") else ""
+        out.append(f"| {r['size']}x | {lines} | {'single machine' if r['path'] == 'pandas' else 'Spark local[2]'} | "
+                   f"{r['status']} | {r['clean_s']} | {r['fit_s']} | {r['evaluate_s']} | {r['total_s']} | {peak} |")
+    return out + [""]
 
 
 def table_only() -> int:

@@ -92,7 +92,8 @@ ZH = {
     "Week 3: recommendation, from the article's formula to Keras models": "第 3 周：推荐，从文章的公式到 Keras 模型",
     "Week 4: online tests and personalized marketing": "第 4 周：线上测试与个性化营销",
     "Week 5: inventory and customer service": "第 5 周：库存与客户服务",
-    "Week 6: tools, trends, the FAQ, your own data and large models": "第 6 周：工具、趋势、常见问题、你自己的数据与大模型",
+    "Week 6: tools, trends, the FAQ, your own data, large models and scaling out":
+        "第 6 周：工具、趋势、常见问题、你自己的数据、大模型与横向扩展",
     "A 2-day workshop": "两天工作坊",
     "Day 1: from transactions to recommendations": "第 1 天：从交易到推荐",
     "Day 2: networks and one retail decision": "第 2 天：神经网络与一个零售决策",

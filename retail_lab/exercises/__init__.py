@@ -34,7 +34,7 @@ next to the questions they answer; ``_core`` holds the shared machinery.
 from __future__ import annotations
 
 from . import (ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09, ch10,  # noqa: F401
-               ch11, ch12, ch13, ch14, ch16)
+               ch11, ch12, ch13, ch14, ch16, ch17)
 from ._core import QUESTIONS, CheckResult, Question, check, questions
 
 __all__ = ["Question", "CheckResult", "QUESTIONS", "check", "questions"]

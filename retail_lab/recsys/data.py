@@ -306,6 +306,17 @@ def recency_matrix(tx: pd.DataFrame, users: pd.Index, items: pd.Index, cutoff,
     return m
 
 
+def _book_cutoffs(validation_cutoff, test_cutoff) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The book protocol's two cutoffs as timestamps; ValueError unless the test cutoff is
+    after the validation cutoff (the validation period lies between them)."""
+    val_cut = as_date(validation_cutoff, "validation_cutoff")
+    test_cut = as_date(test_cutoff, "test_cutoff")
+    if not test_cut > val_cut:
+        raise ValueError(f"test_cutoff ({test_cut.date()}) must be after validation_cutoff "
+                         f"({val_cut.date()}): the validation period lies between them")
+    return val_cut, test_cut
+
+
 def book_splits(tx: pd.DataFrame, validation_cutoff=VALIDATION_CUTOFF,
                 test_cutoff=TEST_CUTOFF) -> tuple[RecSplit, RecSplit]:
     """The validation and test splits of the book's protocol, checked for leakage.
@@ -339,11 +350,7 @@ def book_splits(tx: pd.DataFrame, validation_cutoff=VALIDATION_CUTOFF,
         falls outside its test period (would mean leakage). Checked explicitly, so the check
         also runs under ``python -O``.
     """
-    val_cut = as_date(validation_cutoff, "validation_cutoff")
-    test_cut = as_date(test_cutoff, "test_cutoff")
-    if not test_cut > val_cut:
-        raise ValueError(f"test_cutoff ({test_cut.date()}) must be after validation_cutoff "
-                         f"({val_cut.date()}): the validation period lies between them")
+    val_cut, test_cut = _book_cutoffs(validation_cutoff, test_cutoff)
     val = temporal_split(tx, cutoff=val_cut, end=test_cut)
     test = temporal_split(tx, cutoff=test_cut)
     for s, end in ((val, test_cut), (test, None)):

@@ -1,4 +1,4 @@
-"""Scaling study of appendix B: the same cleaning, item-item model and evaluation on one
+"""Scaling study of appendix C: the same cleaning, item-item model and evaluation on one
 machine (pandas/NumPy/SciPy) and on Apache Spark (local[2]), at growing shop sizes.
 
 Usage: python tools/scaling_study.py [--sizes 1 4 16 64] [--limit-s 240] [--memory-gb 8]

@@ -25,10 +25,16 @@ from sklearn.exceptions import NotFittedError
 
 from .._checks import as_date
 from ..recsys._validation import _positive_int, _real
-from ..recsys.data import TEST_CUTOFF, VALIDATION_CUTOFF
+from ..recsys.data import TEST_CUTOFF, VALIDATION_CUTOFF, _book_cutoffs
 
 __all__ = ["SparkSplit", "temporal_split", "book_splits", "splits_by_months", "check_no_leakage",
-           "SparkItemKNN", "SparkALS", "rankings_frame"]
+           "SparkItemKNN", "SparkALS", "rankings_frame", "BOOK_SAMPLE"]
+
+#: Appendix C's sample of Online Retail, small enough for both paths to run in the chapter:
+#: the lines from ``sample_start`` on, cleaned as of ``as_of``, split with the book's protocol
+#: at these cutoffs, and the item-item model's neighbours.
+BOOK_SAMPLE = {"sample_start": "2011-11-01", "as_of": "2011-12-10", "validation_cutoff": "2011-11-20",
+               "test_cutoff": "2011-12-01", "n_neighbors": 50}
 
 
 def _F():
@@ -142,11 +148,7 @@ def check_no_leakage(split: SparkSplit, end=None) -> None:
 def book_splits(tx, validation_cutoff=VALIDATION_CUTOFF, test_cutoff=TEST_CUTOFF):
     """The validation and test splits of the book's protocol, checked for leakage (Spark
     version of :func:`retail_lab.recsys.book_splits`)."""
-    val_cut = as_date(validation_cutoff, "validation_cutoff")
-    test_cut = as_date(test_cutoff, "test_cutoff")
-    if not test_cut > val_cut:
-        raise ValueError(f"test_cutoff ({test_cut.date()}) must be after validation_cutoff "
-                         f"({val_cut.date()}): the validation period lies between them")
+    val_cut, test_cut = _book_cutoffs(validation_cutoff, test_cutoff)
     val = temporal_split(tx, cutoff=val_cut, end=test_cut)
     test = temporal_split(tx, cutoff=test_cut)
     check_no_leakage(val, test_cut)
@@ -194,40 +196,37 @@ class _SparkRecommender(BaseEstimator):
             raise TypeError(f"fit takes a retail_lab.spark.SparkSplit (spark.temporal_split or "
                             f"book_splits), got {type(split).__name__}")
 
-    def _top(self, scores, users, k: int, exclude):
-        """Top-k per user from sparse positive ``scores`` (user, item, score); items without a
-        score count as 0 and fill in ascending index; ``exclude`` pairs are left out."""
+    def _ranked(self, parts, users, k: int, exclude, score_fn, columns):
+        """Top-k per user, computed where the user's rows are (Spark groups the rows of each
+        user on one executor): ``parts`` holds each user's inputs (``columns``), ``score_fn``
+        turns them into the user's float32 score vector over all items; excluded items are
+        left out, the rest ranked by score, ties (and unscored items, score 0) to the lower
+        index."""
         F = _F()
-        from pyspark.sql import Window
-
-        spark = scores.sparkSession
+        n_items = self.n_items_
+        # every user appears on the "exclude" side (item -1 marks the user itself)
+        marks = users.select("user", F.lit(-1).cast("long").alias("item"))
         if exclude is not None:
-            scores = scores.join(exclude, ["user", "item"], "left_anti")
-        scores = scores.join(users, "user", "left_semi").persist()
-        # users with fewer than k scored items get the unscored ones (score 0), lowest index first
-        n_scored = users.join(scores.groupBy("user").count(), "user", "left").fillna(0, ["count"])
-        needy = n_scored.where(F.col("count") < k).select("user")
-        known = scores.join(needy, "user", "left_semi").select("user", "item")
-        if exclude is not None:
-            known = known.unionByName(exclude.join(needy, "user", "left_semi").select("user", "item"))
-        limit = needy.join(known.groupBy("user").count(), "user", "left").fillna(0, ["count"]) \
-            .select("user", (F.col("count") + k).alias("limit"))
-        catalogue = spark.range(self.n_items_).withColumnRenamed("id", "item")
-        fill = (limit.join(catalogue, F.col("item") < F.col("limit"))
-                .select("user", "item").join(known, ["user", "item"], "left_anti")
-                .withColumn("score", F.lit(0.0).cast("float")))
-        ranked = scores.select("user", "item", "score").unionByName(fill)
-        w = Window.partitionBy("user").orderBy(F.col("score").desc(), F.col("item").asc())
-        return ranked.withColumn("rank", F.row_number().over(w)).where(F.col("rank") <= k)
+            marks = marks.unionByName(exclude.join(users, "user", "left_semi")
+                                      .select("user", F.col("item").cast("long")))
 
-    def recommend(self, users, k: int = 10, exclude=None):
-        """Top-k items of ``users`` (a Spark DataFrame with a ``user`` column of row indices),
-        as ``user``, ``rank`` (1..k), ``item``, ``score``; ``exclude``: (user, item) pairs to
-        leave out (``split.X`` for the "new" protocol)."""
-        self._check_fitted()
-        k = _positive_int("k", k)
-        users = users.select("user").distinct()
-        return self._top(self._scores(users), users, min(k, self.n_items_), exclude)
+        def top(key, inputs: pd.DataFrame, excluded: pd.DataFrame) -> pd.DataFrame:
+            user = int(key[0])
+            scores = score_fn(inputs)
+            drop = excluded["item"].to_numpy()
+            drop = drop[drop >= 0]
+            keep = np.ones(n_items, dtype=bool)
+            keep[drop] = False
+            items = np.flatnonzero(keep)
+            order = np.lexsort((items, -scores[items].astype(np.float64)))[:k]
+            best = items[order]
+            return pd.DataFrame({"user": np.full(len(best), user, dtype=np.int64),
+                                 "rank": np.arange(1, len(best) + 1, dtype=np.int32),
+                                 "item": best.astype(np.int64), "score": scores[best].astype(np.float32)})
+
+        schema = "user long, rank int, item long, score float"
+        return (parts.select("user", *columns).groupBy("user")
+                .cogroup(marks.groupBy("user")).applyInPandas(top, schema))
 
 
 class SparkItemKNN(_SparkRecommender):
@@ -296,6 +295,31 @@ class SparkItemKNN(_SparkRecommender):
         """Positive scores of ``users`` (Spark DataFrame with ``user``): ``user``, ``item``, ``score``."""
         self._check_fitted()
         return self._scores(users.select("user").distinct())
+
+    def recommend(self, users, k: int = 10, exclude=None):
+        """Top-k items of ``users`` (a Spark DataFrame with a ``user`` column of row indices),
+        as ``user``, ``rank`` (1..k), ``item``, ``score``; ``exclude``: (user, item) pairs to
+        leave out (``split.X`` for the "new" protocol).
+
+        Spark joins each user's purchases with the kept similarities and groups the result by
+        user; each group's scores are summed in float32 in ascending neighbour order, as the
+        single-machine sparse product does, so both paths rank identically.
+        """
+        self._check_fitted()
+        k = min(_positive_int("k", k), self.n_items_)
+        users = users.select("user").distinct()
+        parts = (self.X_.join(users, "user", "left_semi").withColumnRenamed("item", "j")
+                 .join(self.similarity_, "j"))
+        n_items = self.n_items_
+
+        def scores(rows: pd.DataFrame) -> np.ndarray:
+            out = np.zeros(n_items, dtype=np.float32)
+            if len(rows):
+                rows = rows.sort_values("j", kind="stable")
+                np.add.at(out, rows["i"].to_numpy(), rows["s"].to_numpy(dtype=np.float32))
+            return out
+
+        return self._ranked(parts, users, k, exclude, scores, ["j", "i", "s"])
 
 
 class SparkALS(_SparkRecommender):
@@ -372,11 +396,25 @@ class SparkALS(_SparkRecommender):
         rows = np.asarray(rows, dtype=np.int64)
         return self.user_factors_[rows].astype(float) @ self.item_factors_.T.astype(float)
 
-    def _scores(self, users):
+    def recommend(self, users, k: int = 10, exclude=None):
+        """Top-k items of ``users`` (a Spark DataFrame with a ``user`` column of row indices),
+        as ``user``, ``rank`` (1..k), ``item``, ``score``; ``exclude``: (user, item) pairs to
+        leave out. Each user's scores are the user's factors times the item factors (float32;
+        the item factors travel to every executor with the task, as a broadcast would); users
+        without factors score 0 everywhere and get the lowest item indices."""
+        self._check_fitted()
+        k = min(_positive_int("k", k), self.n_items_)
+        users = users.select("user").distinct()
         F = _F()
-        u = self.model_.userFactors.join(users.withColumnRenamed("user", "id"), "id", "left_semi")
-        v = self.model_.itemFactors
-        dot = F.aggregate(F.zip_with(F.col("u.features"), F.col("v.features"), lambda x, y: x * y),
-                          F.lit(0.0).cast("float"), lambda acc, x: acc + x)
-        return (u.alias("u").crossJoin(v.alias("v"))
-                .select(F.col("u.id").alias("user"), F.col("v.id").alias("item"), dot.alias("score")))
+        parts = (self.model_.userFactors.withColumnRenamed("id", "user")
+                 .join(users, "user", "left_semi").select("user", F.col("features")))
+        V = self.item_factors_
+        rank = V.shape[1]
+
+        def scores(rows: pd.DataFrame) -> np.ndarray:
+            if not len(rows):
+                return np.zeros(V.shape[0], dtype=np.float32)
+            u = np.asarray(rows["features"].iloc[0], dtype=np.float32).reshape(rank)
+            return V @ u
+
+        return self._ranked(parts, users, k, exclude, scores, ["features"])

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install a Java runtime (Debian's openjdk-17-jre-headless) for the Spark tests and appendix B
+# Install a Java runtime (Debian's openjdk-17-jre-headless) for the Spark tests and appendix C
 # when `java` is missing or older than 17 (Spark 4 needs 17+). Used by `make test` and
 # .ci/run; needs root and apt-get, otherwise it only explains.
 set -u

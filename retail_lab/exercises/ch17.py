@@ -1,4 +1,4 @@
-"""Exercises of appendix B Scaling out (notebooks/15_scaling_out.ipynb). The checkers compute
+"""Exercises of appendix C Scaling out (notebooks/17_scaling_out.ipynb). The checkers compute
 on one machine: the Spark path gives the same numbers (that is what the appendix shows), so a
 reader may answer with either."""
 
@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import functools
 
+from ..spark.recsys import BOOK_SAMPLE
 from ._core import Question, register
 
-#: The chapter's sample of Online Retail and its settings.
-SAMPLE_START = "2011-09-01"
-AS_OF = "2011-12-10"
-VALIDATION_CUTOFF = "2011-10-01"
-TEST_CUTOFF = "2011-11-01"
-N_NEIGHBORS = 50
-#: Exercise B.1: a catalogue this large, as a dense float32 item-item matrix.
+# The chapter's sample of Online Retail and its settings (defined once, in retail_lab.spark).
+SAMPLE_START = BOOK_SAMPLE["sample_start"]
+AS_OF = BOOK_SAMPLE["as_of"]
+VALIDATION_CUTOFF = BOOK_SAMPLE["validation_cutoff"]
+TEST_CUTOFF = BOOK_SAMPLE["test_cutoff"]
+N_NEIGHBORS = BOOK_SAMPLE["n_neighbors"]
+#: Exercise C.1: a catalogue this large, as a dense float32 item-item matrix.
 EXERCISE_ITEMS = 250_000
-#: Exercise B.3: item-item with this many neighbours.
+#: Exercise C.3: item-item with this many neighbours.
 EXERCISE_NEIGHBORS = 10
 
 
@@ -54,12 +55,12 @@ def _ndcg_few_neighbors() -> float:
 
 
 register(
-    Question("ch15", "q1", _dense_gb, "float", 0.01,
+    Question("ch17", "q1", _dense_gb, "float", 0.01,
              "n_items ** 2 similarities of 4 bytes each; 1 GB = 1e9 bytes.", needs_code=True),
-    Question("ch15", "q2", _cancelled_originals, "int", 0.0,
+    Question("ch17", "q2", _cancelled_originals, "int", 0.0,
              "Read n_removed of the cancelled_original rule in the cleaning report of the sample "
              "(either path)."),
-    Question("ch15", "q3", _ndcg_few_neighbors, "float", 0.005,
+    Question("ch17", "q3", _ndcg_few_neighbors, "float", 0.005,
              "Fit ItemKNN (or SparkItemKNN) with n_neighbors=10 on the sample's test split and "
              "average NDCG@10 over the 'new' protocol's customers.", needs_code=True),
 )
