@@ -150,7 +150,7 @@ CHAPTERS: tuple[Chapter, ...] = (
             "什么是大模型：Transformer 的预训练与微调", "Large models", ("5", "6.4"), 3.0,
             budget_s=240, budget_mb=4096),
     Chapter("17_scaling_out", "C", "Scaling out: the same work on Apache Spark",
-            "横向扩展：在 Spark 上完成同样的工作", "Scaling out", ("4.3", "5"), 2.0),
+            "横向扩展：在 Spark 上完成同样的工作", "Scaling out", ("5",), 2.0),
 )
 
 #: Suggested syllabi: id -> (title, ((session, chapter sections in study order), ...)).

@@ -1,10 +1,14 @@
-"""A single-machine implicit ALS with the update rule of Spark MLlib's, to check
+r"""A single-machine implicit ALS with the update rule of Spark MLlib's, to check
 :class:`retail_lab.spark.SparkALS` against (the package's other ALS, in
 :mod:`retail_lab.recsys.cf`, fits explicit ratings).
 
-One sweep solves, for each item i with buyers B_i (then for each user with the new items),
+One sweep solves, for each item :math:`i` with buyers :math:`B_i` (then for each user with the
+new items),
 
-    (Y^T Y + alpha * sum_{u in B_i} y_u y_u^T + reg * |B_i| I) x_i = (1 + alpha) sum_{u in B_i} y_u
+.. math::
+
+    \Big(Y^\top Y + \alpha \sum_{u \in B_i} y_u y_u^\top + \lambda \, |B_i| \, I\Big) x_i
+    = (1 + \alpha) \sum_{u \in B_i} y_u
 
 in float64, and stores the factors as float32: the normal equations MLlib builds for a binary
 purchase matrix (preference 1, confidence 1 + alpha, penalty scaled by the count), solved by
