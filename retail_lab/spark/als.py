@@ -3,12 +3,15 @@ r"""A single-machine implicit ALS with the update rule of Spark MLlib's, to chec
 :mod:`retail_lab.recsys.cf`, fits explicit ratings).
 
 One sweep solves, for each item :math:`i` with buyers :math:`B_i` (then for each user with the
-new items),
+new items), :math:`A_i x_i = b_i` with
 
 .. math::
 
-    \Big(Y^\top Y + \alpha \sum_{u \in B_i} y_u y_u^\top + \lambda \, |B_i| \, I\Big) x_i
-    = (1 + \alpha) \sum_{u \in B_i} y_u
+    \begin{aligned}
+    A_i &= Y^\top Y + \lambda \, |B_i| \, I \\
+        &\quad + \alpha \textstyle\sum_{u \in B_i} y_u y_u^\top, \\
+    b_i &= (1 + \alpha) \textstyle\sum_{u \in B_i} y_u
+    \end{aligned}
 
 in float64, and stores the factors as float32: the normal equations MLlib builds for a binary
 purchase matrix (preference 1, confidence 1 + alpha, penalty scaled by the count), solved by
