@@ -556,18 +556,20 @@ BOOK_TEST_DAYS = 28
 AB_MODELS = ("item-kNN", "EASE", "re-ranker")
 
 
-def _offline_model(name: str, split, seed: int):
-    """Chapter 6.1's model ``name`` fitted on a temporal split of a simulated log."""
+def _offline_model(name: str, data, seed: int):
+    """Chapter 6.1's model ``name`` fitted on a temporal split of a simulated log, or (all but
+    the re-ranker, which needs the split's dates) on a customers x products matrix."""
     from .recsys import EASE, ItemKNN, Popularity, Reranker, SIMULATED_SHOP_SETTINGS
 
+    X = data.X if hasattr(data, "X") else data
     if name == "popularity":
-        return Popularity().fit(split.X)
+        return Popularity().fit(X)
     if name == "item-kNN":
-        return ItemKNN(**SIMULATED_SHOP_SETTINGS["ItemKNN"]).fit(split.X)
+        return ItemKNN(**SIMULATED_SHOP_SETTINGS["ItemKNN"]).fit(X)
     if name == "EASE":
-        return EASE(**SIMULATED_SHOP_SETTINGS["EASE"]).fit(split.X)
+        return EASE(**SIMULATED_SHOP_SETTINGS["EASE"]).fit(X)
     if name == "re-ranker":
-        return Reranker(**SIMULATED_SHOP_SETTINGS["Reranker"], seed=seed).fit(split)
+        return Reranker(**SIMULATED_SHOP_SETTINGS["Reranker"], seed=seed).fit(data)
     raise ValueError(f"model must be 'popularity' or one of {AB_MODELS}, got {name!r}")
 
 
@@ -613,14 +615,7 @@ def model_policy(world: RetailWorld, log: pd.DataFrame, model: str = "EASE", k: 
         split = history_split(log)
         fitted = _offline_model(model, split, seed)
         return _SplitPolicy(world, split, fitted, PopularityPolicy(counts, k), k)
-    return RecommenderPolicy(_offline_model(model, _MatrixOnly(X), seed), k)
-
-
-@dataclass
-class _MatrixOnly:
-    """What item-kNN and EASE read from a split: the interaction matrix."""
-
-    X: object
+    return RecommenderPolicy(_offline_model(model, X, seed), k)
 
 
 def _last_month_split(log: pd.DataFrame, history_days: int):
@@ -722,7 +717,7 @@ def recommendation_ab_task(seed: int = 0, history_days: int = BOOK_HISTORY_DAYS,
     (the history's ``k`` best-sellers). Run the test with
     ``ab_test(task.world, task.policies, days=BOOK_TEST_DAYS, seed=seed)``.
     """
-    from .recsys import evaluate, evaluation_table
+    from .recsys import evaluation_table
 
     seed = _check_seed(seed)
     history_days = _check_int(history_days, "history_days", 31)
@@ -731,9 +726,9 @@ def recommendation_ab_task(seed: int = 0, history_days: int = BOOK_HISTORY_DAYS,
     history = world.simulate_log(BrowsePolicy(world, k=browse_slate, seed=seed), days=history_days, seed=seed)
     split = _last_month_split(history, history_days)
     models = {name: _offline_model(name, split, seed) for name in ("popularity", *AB_MODELS)}
-    offline = evaluation_table(models, split, protocols=("new",), n_boot=n_boot, seed=seed)
-    per_user = pd.DataFrame({name: evaluate(m, split, "new", ks=(10,))[0]["NDCG@10"].to_numpy()
-                             for name, m in models.items()})
+    offline, metrics = evaluation_table(models, split, protocols=("new",), n_boot=n_boot,
+                                        seed=seed, return_per_user=True)
+    per_user = pd.DataFrame({name: metrics["new", name]["NDCG@10"].to_numpy() for name in models})
     ndcg = per_user[list(AB_MODELS)].mean()
     best = str(ndcg.idxmax())          # ties: the first in AB_MODELS, the simplest
     X = world_matrix(world, history)

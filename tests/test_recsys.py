@@ -12,7 +12,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import ndcg_score
 
-from retail_lab import recsys
+from retail_lab import recsys, sim
 from retail_lab.recsys import cf, metrics
 
 
@@ -415,6 +415,25 @@ def test_models_clone_and_grid_search_by_set_params():
     assert bad.l2 == -1
     with pytest.raises(ValueError, match="l2 must be in"):
         bad.fit(s)  # ... fit does
+
+
+def test_evaluation_table_per_user_metrics_are_evaluates():
+    """The per-user metrics behind the table (scored once, ranked per protocol) equal those of
+    ``evaluate`` (``recommend`` per protocol), and their means are the table's."""
+    world = sim.RetailWorld(n_customers=200, n_items=40, seed=5)
+    log = world.simulate_log(sim.BrowsePolicy(world, k=8, seed=5), days=90, seed=5)
+    split = recsys.temporal_split(log, cutoff=str((log["InvoiceDate"].min() + pd.Timedelta(days=60)).date()))
+    models = {"popularity": recsys.Popularity().fit(split), "item-kNN": recsys.ItemKNN(n_neighbors=10).fit(split),
+              "EASE": recsys.EASE(l2=20.0).fit(split)}
+    table, per_user = recsys.evaluation_table(models, split, n_boot=20, return_per_user=True)
+    assert set(per_user) == {(p, m) for p in ("all", "new") for m in models}
+    for (prot, name), got in per_user.items():
+        want, _ = recsys.evaluate(models[name], split, prot, ks=(10, 20))
+        pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True))
+        means = table.query("protocol == @prot and model == @name").set_index("metric")["mean"]
+        for metric, mean in means.items():
+            assert got[metric].mean() == pytest.approx(mean, rel=1e-12)
+    pd.testing.assert_frame_equal(recsys.evaluation_table(models, split, n_boot=20), table)
 
 
 def test_recsys_package_only_reexports():

@@ -57,17 +57,24 @@ def repeat_baseline(split: RecSplit, half_life_days: float = 90.0) -> RepeatBuye
 
 def evaluation_table(models: dict, split: RecSplit, protocols=("all", "new"),
                      metric_names=("HR@10", "NDCG@10", "Recall@20"), n_boot: int = 1000,
-                     seed: int = 0):
+                     seed: int = 0, return_per_user: bool = False):
     """Mean and 95% bootstrap interval (over users) of each metric, per model and protocol.
 
     Parameters
     ----------
     models : dict of name -> fitted Recommender
+    return_per_user : bool, default False
+        Also return the per-user metrics behind the table (for paired comparisons of models
+        on the same users), so that nothing is scored twice.
 
     Returns
     -------
     DataFrame
         protocol, model, metric, mean, low, high, users, coverage@10 (share of items shown).
+    per_user : dict of (protocol, model) -> DataFrame
+        Only with ``return_per_user``: HR, NDCG, Recall and MAP at 10 and 20 for every
+        evaluated user of the protocol (rows in ``split.protocol(protocol)`` order), as
+        :func:`evaluate` gives them.
     """
     prot_rows = {p: split.protocol(p) for p in protocols}
     union = np.unique(np.concatenate([r for r, _, _ in prot_rows.values()]))
@@ -86,5 +93,8 @@ def evaluation_table(models: dict, split: RecSplit, protocols=("all", "new"),
             for m in metric_names:
                 mean, lo, hi = metrics.bootstrap_ci(per_user[m], n_boot=n_boot, seed=seed)
                 rows.append((prot, name, m, mean, lo, hi, len(per_user), cov))
-    return pd.DataFrame(rows, columns=["protocol", "model", "metric", "mean", "low", "high",
-                                       "users", "coverage@10"])
+    table = pd.DataFrame(rows, columns=["protocol", "model", "metric", "mean", "low", "high",
+                                        "users", "coverage@10"])
+    if return_per_user:
+        return table, {key: per_user for key, (per_user, _) in results.items()}
+    return table
