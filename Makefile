@@ -10,6 +10,10 @@ ENV_STAMP    := $(VENV)/.installed
 VENDOR_STAMP := book/_static/vendor/.installed
 NBVAL_FLAGS  := --nbval --nbval-current-env --nbval-cell-timeout=900 \
                 --nbval-sanitize-with tests/nbval_sanitize.cfg
+# make test runs on TEST_WORKERS pytest-xdist workers (0: one process). --dist loadfile gives
+# a worker a whole test file or a whole notebook (its cells share one kernel, in order).
+TEST_WORKERS ?= 2
+XDIST_FLAGS  := -n $(TEST_WORKERS) --dist loadfile
 
 .PHONY: book test unit env lock vendor bench seeds lm-study scaling notebooks student lab clean zh-status
 
@@ -22,18 +26,18 @@ book: $(ENV_STAMP) $(VENDOR_STAMP)
 	$(BIN)/python tools/zh_edition.py build
 
 ## make test: unit tests and docstring examples, every notebook re-executed and compared (nbval),
-## and the render check
+## and the render check, on two workers (TEST_WORKERS=0 for one process)
 test: $(ENV_STAMP) $(VENDOR_STAMP)
 	@bash tools/ensure_chromium.sh
 	@bash tools/ensure_java.sh
 	@echo "== unit tests, notebooks (nbval) and render check =="
-	$(BIN)/python -m pytest tests retail_lab notebooks --doctest-modules $(NBVAL_FLAGS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests retail_lab notebooks --doctest-modules $(NBVAL_FLAGS) $(XDIST_FLAGS) $(PYTEST_ARGS)
 
 ## make unit: unit tests and docstring examples only (no notebooks, no browser, no npm, no
 ## Spark session): the everyday check while changing the package; `make test` stays the full check
 unit: $(ENV_STAMP)
 	@echo "== unit tests and docstring examples =="
-	$(BIN)/python -m pytest tests retail_lab --doctest-modules -m "not render and not spark" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests retail_lab --doctest-modules -m "not render and not spark" $(XDIST_FLAGS) $(PYTEST_ARGS)
 
 ## make env: .venv with the package, every extra (book, test, lab, keras) at the locked versions
 env: $(ENV_STAMP)

@@ -133,4 +133,6 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.section("notebook run times (nbval)")
     for nb, (t0, t1) in _times.items():
         terminalreporter.write_line(f"{t1 - t0:7.1f} s  {nb}")
-    terminalreporter.write_line(f"{sum(t1 - t0 for t0, t1 in _times.values()):7.1f} s  all notebooks")
+    workers = terminalreporter.config.getoption("numprocesses", default=None)  # pytest-xdist's -n
+    note = f" (summed; {workers} workers run them side by side)" if workers and workers > 1 else ""
+    terminalreporter.write_line(f"{sum(t1 - t0 for t0, t1 in _times.values()):7.1f} s  all notebooks{note}")

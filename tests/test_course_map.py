@@ -1,9 +1,10 @@
 """The course as a teacher and a student meet it: one numbering, the course map, and the way
 from the book to the code ("Run this chapter", editions to download, launch buttons).
 
-The build tests render the whole book twice into temporary folders (about 20-60 s each, no
-network): once with a sample repository address and once without, both from a copy of
-_config.yml that differs only in ``html_theme_options.repository_url``.
+The build tests read two renderings: the book as `make book` builds it (no repository address;
+the session's ``built_book``, shared with the render check), and the course map with chapter 4.3
+rendered from a copy of _config.yml that differs only in ``html_theme_options.repository_url``
+(a table of contents with those pages only, about 20 s, no network).
 """
 
 from __future__ import annotations
@@ -81,9 +82,13 @@ def test_course_map_is_in_the_toc_after_the_intro():
 
 # ---- the built book ------------------------------------------------------------------------
 
-def _build(tmp: Path, url: str) -> Path:
-    """The book rendered with ``repository_url`` set to ``url`` (no -W: warnings are the
-    business of `make book`)."""
+#: the chapters rendered with a repository address (the buttons do not depend on the chapter)
+WITH_URL_CHAPTERS = ("4.3",)
+
+
+def _build_with_address(tmp: Path, url: str) -> Path:
+    """The course map and :data:`WITH_URL_CHAPTERS` rendered with ``repository_url`` set to
+    ``url`` (no -W: the other chapters' links are missing from this small book)."""
     yaml = pytest.importorskip("yaml")
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     sphinx = config["sphinx"]
@@ -92,10 +97,16 @@ def _build(tmp: Path, url: str) -> Path:
     sphinx["local_extensions"] = {k: str(ROOT / v) for k, v in sphinx["local_extensions"].items()}
     cfg = tmp / "_config.yml"
     cfg.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    toc = tmp / "_toc.yml"
+    toc.write_text(yaml.safe_dump({
+        "format": "jb-book", "root": "book/intro",
+        "chapters": [{"file": "book/course_map"}]
+                    + [{"file": chapter(s).docname} for s in WITH_URL_CHAPTERS]}), encoding="utf-8")
     out = tmp / "out"
     exe = Path(sys.executable).with_name("jupyter-book")
     proc = subprocess.run([str(exe), "build", str(ROOT), "--builder", "html", "--config", str(cfg),
-                           "--path-output", str(out)], capture_output=True, text=True, timeout=900)
+                           "--toc", str(toc), "--path-output", str(out)],
+                          capture_output=True, text=True, timeout=900)
     html_dir = out / "_build" / "html"
     assert proc.returncode == 0 and (html_dir / "book" / "course_map.html").exists(), (
         proc.stdout[-3000:] + proc.stderr[-3000:])
@@ -103,9 +114,14 @@ def _build(tmp: Path, url: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> dict[str, Path]:
-    return {kind: _build(tmp_path_factory.mktemp(kind), url)
-            for kind, url in (("with_url", SAMPLE_URL), ("without_url", ""))}
+def built(tmp_path_factory, built_book) -> dict[str, Path]:
+    """``with_url``: the small book with :data:`SAMPLE_URL`; ``without_url``: the whole book."""
+    return {"with_url": _build_with_address(tmp_path_factory.mktemp("with_url"), SAMPLE_URL),
+            "without_url": built_book}
+
+
+def chapters_in(kind: str):
+    return [chapter(s) for s in WITH_URL_CHAPTERS] if kind == "with_url" else CHAPTERS
 
 
 def page(html_dir: Path, docname: str) -> str:
@@ -137,7 +153,7 @@ def downloads(html_dir: Path, docname: str, box: str) -> dict[str, Path]:
 @pytest.mark.render
 @pytest.mark.parametrize("kind", ["with_url", "without_url"])
 def test_every_chapter_offers_its_student_edition_next_to_the_full_one(built, kind):
-    for c in CHAPTERS:
+    for c in chapters_in(kind):
         doc = page(built[kind], c.docname)
         box = run_box(doc)
         files = downloads(built[kind], c.docname, box)

@@ -55,8 +55,6 @@ import os
 import re
 import shutil
 import struct
-import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -82,41 +80,7 @@ CHAPTER = "notebooks/09_inventory.html"
 pytestmark = pytest.mark.render
 
 
-# --- fixtures ----------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def built_book(tmp_path_factory):
-    prebuilt = os.environ.get("RENDER_CHECK_HTML")
-    if prebuilt:
-        return Path(prebuilt).resolve()
-    if not (ROOT / "book" / "_static" / "vendor" / "mathjax" / "tex-mml-chtml.js").exists():
-        pytest.fail("vendored JavaScript missing: run `make vendor` (npm) first")
-    out = tmp_path_factory.mktemp("book")
-    print(f"\nbuilding the book into a temporary folder for the render check ...", flush=True)
-    t0 = time.perf_counter()
-    proc = subprocess.run(
-        [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "--builder",
-         "html", "-W", "--keep-going", "--path-output", str(out)],
-        capture_output=True, text=True,
-    )
-    if proc.returncode != 0:
-        log = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)
-        warnings = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
-        pytest.fail("the book does not build without warnings (-W):\n"
-                    + "\n".join(warnings or log.splitlines()[-60:]), pytrace=False)
-    html = out / "_build" / "html"
-    print(f"built in {time.perf_counter() - t0:.0f} s; building the Chinese edition ...", flush=True)
-    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "zh_edition.py"), "build",
-                           "--html", str(html / "zh"), "--work", str(out / "zh")],
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        log = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)
-        warnings = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
-        pytest.fail("the Chinese edition does not build without warnings (-W):\n"
-                    + "\n".join(warnings or log.splitlines()[-60:]), pytrace=False)
-    print(f"both editions built in {time.perf_counter() - t0:.0f} s", flush=True)
-    return html
-
+# --- fixtures (the built book, ``built_book``, is tests/conftest.py's: one build per run) ---
 
 @pytest.fixture(scope="module")
 def server(built_book):
