@@ -109,8 +109,14 @@ def test_two_tower_save_load_round_trip(tmp_path, split):
     path = tmp_path / "two_tower.keras"
     m.save(path)
     loaded = neural.load_model(path)
+    for w_loaded, w in zip(loaded.get_weights(), m.model_.get_weights(), strict=True):
+        np.testing.assert_array_equal(w_loaded, w)  # the round trip keeps every weight exactly
     x = m.scoring_inputs(np.arange(len(split.users)))
-    np.testing.assert_array_equal(loaded.predict(x, verbose=0), m.model_.predict(x, verbose=0))
+    # The same weights in a second traced graph: equal up to float32 rounding. Open defect, as
+    # in the conformance case: late in a long test process (seen once, on a pytest-xdist
+    # worker) a quarter of the two-tower's scores differed in the last bit (1 ulp, 2e-6).
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), m.model_.predict(x, verbose=0),
+                               rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(loaded.predict(x, verbose=0), m.score(np.arange(len(split.users))), atol=1e-5)
     with pytest.raises(ValueError, match=".keras"):
         m.save(tmp_path / "model.h5")
