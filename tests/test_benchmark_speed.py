@@ -103,3 +103,36 @@ def test_benchmark_table_keeps_the_speed_section(bench, tmp_path, monkeypatch):
     assert "| NO |" not in table and ".ipynb" not in table
     bench.write_table([("01_background.ipynb", 15.7, 1169, "yes")], "m")   # a new measurement
     assert bench.SPEED_HEADING in (tmp_path / "benchmarks.md").read_text()
+
+
+# ---- the command line: a partial run keeps the other chapters' rows ------------------------
+
+def test_measuring_some_chapters_keeps_the_others_rows(bench, tmp_path, monkeypatch):
+    monkeypatch.setattr(bench, "OUT", tmp_path)
+    old = [("01_background.ipynb", 15.7, 1169, "yes"), ("07_recommendation_case.ipynb", 63.9, 1079, "yes"),
+           ("17_scaling_out.ipynb", 117.7, 2884, "yes")]
+    with open(tmp_path / "benchmarks.csv", "w", newline="") as fh:
+        fh.write("notebook,seconds,peak_mb,within_budget\n")
+        fh.writelines(f"{n},{s},{m},{w}\n" for n, s, m, w in old)
+    monkeypatch.setattr(bench, "measure", lambda nb: (61.25, 1050.4))
+    assert bench.main([str(ROOT / "notebooks" / "07_recommendation_case.ipynb")]) == 0
+    assert bench._read_rows() == [old[0], ("07_recommendation_case.ipynb", 61.2, 1050, "yes"), old[2]]
+    table = (tmp_path / "benchmarks.md").read_text()
+    assert "61.2" in table and "117.7" in table and "15.7" in table
+    assert bench.merge_rows(old, [("00_new.ipynb", 1.0, 1, "yes")])[0][0] == "00_new.ipynb"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--hepl"], "unknown option '--hepl'"),
+    (["notebooks/nope.ipynb"], "is not a notebook file"),
+    (["README.md"], "is not a notebook file"),
+])
+def test_bad_arguments_are_named_before_anything_runs(bench, tmp_path, monkeypatch, argv, message):
+    monkeypatch.setattr(bench, "OUT", tmp_path)
+    monkeypatch.setattr(bench, "measure", lambda nb: pytest.fail("nothing may run"))
+    monkeypatch.chdir(ROOT)
+    with pytest.raises(SystemExit, match=message):
+        bench.main(argv)
+    assert not list(tmp_path.iterdir())  # nothing written
+    with pytest.raises(SystemExit, match="measure first"):
+        bench.main(["--table-only"])

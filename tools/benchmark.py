@@ -3,7 +3,8 @@
 Usage: python tools/benchmark.py [notebooks ...]
        python tools/benchmark.py --table-only   # rewrite benchmarks.md from the CSVs
        python tools/benchmark.py --speed [--reps N]   # only the speed comparison
-Writes book/_generated/benchmarks.csv (one row per notebook file) and
+Writes book/_generated/benchmarks.csv (one row per notebook file; naming notebooks measures
+only those and replaces their rows, keeping the others') and
 book/_generated/benchmarks.md (shown on the book's "How this book runs" page), which names
 each chapter by its article section and title ("4.3 Collaborative filtering") from the chapter
 map, retail_lab.chapters; the course map reads the run times from the CSV. Budgets
@@ -130,9 +131,10 @@ def scaling_section(path: Path | None = None) -> list[str]:
 def table_only() -> int:
     """Rewrite benchmarks.md from benchmarks.csv (and speed.csv, when there is one) and the
     machine line of the current table (after a chapter is renamed, without measuring again)."""
-    with open(OUT / "benchmarks.csv", newline="") as fh:
-        rows = [(r["notebook"], float(r["seconds"]), int(r["peak_mb"]), r["within_budget"])
-                for r in csv.DictReader(fh)]
+    if not (OUT / "benchmarks.csv").exists():
+        raise SystemExit(f"no {_rel(OUT / 'benchmarks.csv')} to rewrite the table from: "
+                         "measure first (python tools/benchmark.py)")
+    rows = _read_rows()
     old = (OUT / "benchmarks.md").read_text() if (OUT / "benchmarks.md").exists() else ""
     m = re.search(r"\(`tools/benchmark.py`\) on (.+?); each notebook", old)
     write_table(rows, m.group(1) if m else "an unrecorded machine")
@@ -424,7 +426,44 @@ def run_speed(reps: int = SPEED_REPS) -> list[dict]:
     return rows
 
 
+USAGE = ("usage: python tools/benchmark.py [notebooks ...] | --table-only | "
+         "--speed [--reps N]")
+
+
+def merge_rows(old: list[tuple], new: list[tuple]) -> list[tuple]:
+    """The table's rows after measuring ``new``: each notebook's row replaced by its new
+    measurement, the others kept, in file-name order."""
+    by_name = {r[0]: r for r in old}
+    by_name.update({r[0]: r for r in new})
+    return [by_name[name] for name in sorted(by_name)]
+
+
+def _notebook_paths(argv: list[str]) -> list[Path]:
+    """The chapters named on the command line (checked), or every chapter."""
+    unknown = [a for a in argv if a.startswith("-")]
+    if unknown:
+        raise SystemExit(f"unknown option {unknown[0]!r}; {USAGE}")
+    nbs = [Path(a).resolve() for a in argv]
+    for nb in nbs:
+        if nb.suffix != ".ipynb" or not nb.is_file():
+            raise SystemExit(f"{nb} is not a notebook file; name chapters such as "
+                             f"notebooks/05_cf_worked_example.ipynb ({USAGE})")
+        chapter(nb.name)  # KeyError naming the chapters when it is not one of the book's
+    return nbs or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def _read_rows() -> list[tuple]:
+    if not (OUT / "benchmarks.csv").exists():
+        return []
+    with open(OUT / "benchmarks.csv", newline="") as fh:
+        return [(r["notebook"], float(r["seconds"]), int(r["peak_mb"]), r["within_budget"])
+                for r in csv.DictReader(fh)]
+
+
 def main(argv: list[str]) -> int:
+    if argv in (["-h"], ["--help"]):
+        print(__doc__)
+        return 0
     if argv == ["--table-only"]:
         return table_only()
     reps = SPEED_REPS
@@ -437,7 +476,7 @@ def main(argv: list[str]) -> int:
     if argv == ["--speed"]:
         run_speed(reps)
         return 0
-    nbs = [Path(a).resolve() for a in argv] or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    nbs = _notebook_paths(argv)
     rows = []
     for i, nb in enumerate(nbs, 1):
         print(f"[{i}/{len(nbs)}] {nb.name} ...", flush=True)
@@ -445,6 +484,8 @@ def main(argv: list[str]) -> int:
         ok = seconds <= chapter(nb.name).budget_s and peak_mb <= chapter(nb.name).budget_mb
         rows.append((nb.name, round(seconds, 1), round(peak_mb), "yes" if ok else "NO"))
         print(f"[{i}/{len(nbs)}] {nb.name}: {seconds:.1f} s, peak {peak_mb:.0f} MB", flush=True)
+    if argv:  # some chapters measured again: the others keep their rows
+        rows = merge_rows(_read_rows(), rows)
     total = sum(r[1] for r in rows)
     OUT.mkdir(parents=True, exist_ok=True)
     with open(OUT / "benchmarks.csv", "w", newline="") as fh:
@@ -452,7 +493,7 @@ def main(argv: list[str]) -> int:
         w.writerow(["notebook", "seconds", "peak_mb", "within_budget"])
         w.writerows(rows)
     write_table(rows, _machine())
-    print(f"total {total:.1f} s; wrote {(OUT / 'benchmarks.md').relative_to(ROOT)}")
+    print(f"total {total:.1f} s; wrote {_rel(OUT / 'benchmarks.md')}")
     if not argv:  # a full run ends with the speed comparison (rewrites benchmarks.md again)
         run_speed(reps)
     return 0 if all(r[3] == "yes" for r in rows) and total <= BUDGET_TOTAL_S else 1
