@@ -4,7 +4,7 @@ from the book to the code ("Run this chapter", editions to download, launch butt
 The build tests read two renderings: the book as `make book` builds it (no repository address;
 the session's ``built_book``, shared with the render check), and the course map with chapter 4.3
 rendered from a copy of _config.yml that differs only in ``html_theme_options.repository_url``
-(a table of contents with those pages only, about 20 s, no network).
+(a table of contents with those pages only, about 5 s, no network).
 """
 
 from __future__ import annotations
