@@ -23,10 +23,18 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ..recsys._validation import _positive_int, _real
+from ..recsys._validation import _positive_int, _real, _seed
 from ..recsys.models import Recommender, interactions_of
 
 __all__ = ["ImplicitALS", "als_half_sweep"]
+
+
+def _als_settings(est) -> tuple[int, float, float, int, int]:
+    """The checked hyperparameters of an implicit ALS (:class:`ImplicitALS` and
+    :class:`retail_lab.spark.SparkALS` share them): rank, reg_param, alpha, max_iter, seed."""
+    return (_positive_int("rank", est.rank), _real("reg_param", est.reg_param, 0, None),
+            _real("alpha", est.alpha, 0, None, low_inclusive=False),
+            _positive_int("max_iter", est.max_iter), _seed(est.seed))
 
 
 def als_half_sweep(R: sp.csr_matrix, Y: np.ndarray, reg: float, alpha: float) -> np.ndarray:
@@ -73,16 +81,11 @@ class ImplicitALS(Recommender):
         self.seed = seed
 
     def fit(self, data, user_factors=None) -> "ImplicitALS":
-        rank = _positive_int("rank", self.rank)
-        reg = _real("reg_param", self.reg_param, 0, None)
-        alpha = _real("alpha", self.alpha, 0, None, low_inclusive=False)
-        max_iter = _positive_int("max_iter", self.max_iter)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        rank, reg, alpha, max_iter, seed = _als_settings(self)
         X = interactions_of(data)
         X.data[:] = 1.0
         if user_factors is None:
-            rng = np.random.default_rng(int(self.seed))
+            rng = np.random.default_rng(seed)
             U = rng.normal(size=(X.shape[0], rank))
             U = (U / np.linalg.norm(U, axis=1, keepdims=True)).astype(np.float32)
         else:

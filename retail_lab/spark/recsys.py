@@ -24,8 +24,9 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
 from .._checks import as_date
-from ..recsys._validation import _positive_int, _real
+from ..recsys._validation import _positive_int
 from ..recsys.data import TEST_CUTOFF, VALIDATION_CUTOFF, _book_cutoffs
+from .als import _als_settings
 
 __all__ = ["SparkSplit", "temporal_split", "book_splits", "splits_by_months", "check_no_leakage",
            "SparkItemKNN", "SparkALS", "rankings_frame", "BOOK_SAMPLE"]
@@ -357,21 +358,16 @@ class SparkALS(_SparkRecommender):
         self.seed = seed
 
     def fit(self, split) -> "SparkALS":
-        rank = _positive_int("rank", self.rank)
-        _real("reg_param", self.reg_param, 0, None)
-        _real("alpha", self.alpha, 0, None, low_inclusive=False)
-        max_iter = _positive_int("max_iter", self.max_iter)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        rank, reg, alpha, max_iter, seed = _als_settings(self)
         self._check_split(split)
         from pyspark.ml.recommendation import ALS
 
         F = _F()
         data = split.X.withColumn("rating", F.lit(1.0).cast("float"))
         # one block per side: the factor updates then do not depend on the partitioning
-        als = ALS(rank=rank, maxIter=max_iter, regParam=float(self.reg_param), alpha=float(self.alpha),
+        als = ALS(rank=rank, maxIter=max_iter, regParam=reg, alpha=alpha,
                   implicitPrefs=True, userCol="user", itemCol="item", ratingCol="rating",
-                  seed=int(self.seed), nonnegative=False, numUserBlocks=1, numItemBlocks=1,
+                  seed=seed, nonnegative=False, numUserBlocks=1, numItemBlocks=1,
                   coldStartStrategy="drop", checkpointInterval=-1)
         model = als.fit(data)
         self.user_factors_ = self._dense(model.userFactors, split.n_users, rank)
